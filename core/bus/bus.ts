@@ -1,0 +1,51 @@
+// The bus port. Delivery is at-least-once: handlers must be idempotent. Messages with the same
+// topic key are delivered in order within a consumer group. A handler that throws a retriable error
+// is retried with a short backoff; a non-retriable error or exhausted retries sends the message with
+// its reason to the dead-letter list (`deadLetters` topic) and the consumer moves on.
+import type { Static, TSchema } from 'typebox'
+import type { Topic } from '../contracts/topics.js'
+
+export interface MessageMeta {
+  topic: string
+  key: string
+  /** Position in the partition (adapter-specific, for logs). */
+  offset: string
+  partition: number
+}
+
+export type Handler<S extends TSchema> = (msg: Static<S>, meta: MessageMeta) => void | Promise<void>
+
+export interface SubscribeOptions {
+  /** Consumer group: each group gets every message once; members of a group share the load. */
+  group: string
+  /** Deliver messages published before the subscription (if the adapter retained them). */
+  fromBeginning?: boolean
+  /** Called when a message is dead-lettered. */
+  onDeadLetter?: (letter: DeadLetter) => void
+}
+
+export interface DeadLetter {
+  topic: string
+  key: string
+  value: unknown
+  error: string
+  attempts: number
+  at: number
+}
+
+export interface Subscription {
+  unsubscribe(): Promise<void>
+}
+
+export interface Bus {
+  readonly kind: string
+  publish<S extends TSchema>(topic: Topic<S>, msg: Static<S>): Promise<void>
+  publishMany<S extends TSchema>(topic: Topic<S>, msgs: readonly Static<S>[]): Promise<void>
+  subscribe<S extends TSchema>(topic: Topic<S>, opts: SubscribeOptions, handler: Handler<S>): Promise<Subscription>
+  /** Wait until every message published so far has been handled (memory bus; best effort elsewhere). */
+  drain(timeoutMs?: number): Promise<void>
+  /** Messages waiting to be handled, for /metrics and backpressure. */
+  lag(): number
+  health(): { ok: boolean; detail?: string }
+  close(): Promise<void>
+}

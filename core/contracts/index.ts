@@ -1,0 +1,13 @@
+// The only barrel: every message schema, shared by every stage and by the web client (browser-safe).
+export * from './levels.js'
+export * from './time.js'
+export * from './registry.js'
+export * from './reading.js'
+export * from './finding.js'
+export * from './warning.js'
+export * from './risk.js'
+export * from './command.js'
+export * from './topics.js'
+export * from './mqtt-topics.js'
+export * from './socket-events.js'
+export * from './api.js'

@@ -1,0 +1,48 @@
+// Prometheus metrics: one registry per process, with every metric name defined here once.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface Metrics {
+  registry: Registry
+  readingsReceived: Counter<'gateway'>
+  readingsAccepted: Counter
+  readingsRejected: Counter<'reason'>
+  readingsDuplicate: Counter
+  mqttMessages: Counter<'kind'>
+  findings: Counter<'kind'>
+  warningsRaised: Counter<'level' | 'kind'>
+  warningChanges: Counter<'type'>
+  notificationsSent: Counter<'channel' | 'result'>
+  /** Time from MQTT arrival at ingest to the warning change being published. */
+  arrivalToWarningSeconds: Histogram
+  stageLatencySeconds: Histogram<'stage'>
+  busLag: Gauge
+  telemetryBuffered: Gauge
+  telemetryDropped: Counter
+  socketClients: Gauge
+  sensorsOffline: Gauge
+}
+
+export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
+  const registry = new Registry()
+  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'yujing_process_' })
+  const r = [registry]
+  return {
+    registry,
+    readingsReceived: new Counter({ name: 'yujing_readings_received_total', help: 'Readings received over MQTT (batch items counted one by one)', labelNames: ['gateway'], registers: r }),
+    readingsAccepted: new Counter({ name: 'yujing_readings_accepted_total', help: 'Readings that passed validation and went on the bus', registers: r }),
+    readingsRejected: new Counter({ name: 'yujing_readings_rejected_total', help: 'Readings rejected, by reason', labelNames: ['reason'], registers: r }),
+    readingsDuplicate: new Counter({ name: 'yujing_readings_duplicate_total', help: 'Duplicate readings (same seq, or same sensor and ts) counted once', registers: r }),
+    mqttMessages: new Counter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid)', labelNames: ['kind'], registers: r }),
+    findings: new Counter({ name: 'yujing_findings_total', help: 'Rule findings sent to alerting, by kind', labelNames: ['kind'], registers: r }),
+    warningsRaised: new Counter({ name: 'yujing_warnings_raised_total', help: 'Warnings raised, by level and kind', labelNames: ['level', 'kind'], registers: r }),
+    warningChanges: new Counter({ name: 'yujing_warning_changes_total', help: 'Warning changes, by event type', labelNames: ['type'], registers: r }),
+    notificationsSent: new Counter({ name: 'yujing_notifications_total', help: 'Notifications, by channel and result', labelNames: ['channel', 'result'], registers: r }),
+    arrivalToWarningSeconds: new Histogram({ name: 'yujing_arrival_to_warning_seconds', help: 'Time from MQTT arrival at ingest to the warning change published', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: r }),
+    stageLatencySeconds: new Histogram({ name: 'yujing_stage_latency_seconds', help: 'Time from MQTT arrival at ingest to the end of each stage', labelNames: ['stage'], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: r }),
+    busLag: new Gauge({ name: 'yujing_bus_lag', help: 'Messages waiting on the bus', registers: r }),
+    telemetryBuffered: new Gauge({ name: 'yujing_telemetry_buffered', help: 'Readings buffered for the history store', registers: r }),
+    telemetryDropped: new Counter({ name: 'yujing_telemetry_dropped_total', help: 'Readings the history store dropped (buffer full)', registers: r }),
+    socketClients: new Gauge({ name: 'yujing_socket_clients', help: 'Connected socket.io clients', registers: r }),
+    sensorsOffline: new Gauge({ name: 'yujing_sensors_offline', help: 'Sensors currently offline', registers: r }),
+  }
+}
