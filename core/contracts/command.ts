@@ -4,7 +4,7 @@ import Type, { type Static } from 'typebox'
 import { Outcome, Warning } from './warning.js'
 
 export const COMMAND_ACTIONS = ['ack', 'dispose', 'close'] as const
-export const CommandAction = Type.Union(COMMAND_ACTIONS.map((a) => Type.Literal(a)))
+export const CommandAction = Type.Enum(COMMAND_ACTIONS)
 export type CommandAction = (typeof COMMAND_ACTIONS)[number]
 
 export const WarningCommand = Type.Object({

@@ -5,7 +5,7 @@ import Type, { type Static } from 'typebox'
 import { WarningLevel } from './levels.js'
 
 export const WARNING_KINDS = ['threshold', 'rate', 'offline', 'fault', 'composite', 'enterprise_risk', 'platform'] as const
-export const WarningKind = Type.Union(WARNING_KINDS.map((k) => Type.Literal(k)))
+export const WarningKind = Type.Enum(WARNING_KINDS)
 export type WarningKind = (typeof WARNING_KINDS)[number]
 
 export const Finding = Type.Object({

@@ -3,7 +3,7 @@
 import Type, { type Static } from 'typebox'
 
 export const COLORS = ['red', 'orange', 'yellow', 'blue'] as const
-export const Color = Type.Union(COLORS.map((c) => Type.Literal(c)))
+export const Color = Type.Enum(COLORS)
 export type Color = (typeof COLORS)[number]
 
 /** 1 = red (一级, highest) … 4 = blue (四级). */

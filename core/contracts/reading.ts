@@ -4,7 +4,7 @@ import Type, { type Static } from 'typebox'
 import { SensorType } from './registry.js'
 
 export const QUALITIES = ['ok', 'fault', 'maintenance', 'calibrating'] as const
-export const Quality = Type.Union(QUALITIES.map((q) => Type.Literal(q)))
+export const Quality = Type.Enum(QUALITIES)
 export type Quality = (typeof QUALITIES)[number]
 
 /** One reading as published on `sensors/{enterpriseId}/{sensorId}`. */
@@ -57,7 +57,7 @@ export const REJECTION_REASONS = [
   'unit_mismatch', 'oversize_payload', 'batch_too_large', 'bad_topic', 'unknown_enterprise', 'rate_limited',
   'duplicate',
 ] as const
-export const RejectionReason = Type.Union(REJECTION_REASONS.map((r) => Type.Literal(r)))
+export const RejectionReason = Type.Enum(REJECTION_REASONS)
 export type RejectionReason = (typeof REJECTION_REASONS)[number]
 
 /** A rejected reading (or whole message), on the `readingsDlq` topic and at /api/ingest/rejections. */

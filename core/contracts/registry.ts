@@ -6,14 +6,14 @@ import { Color } from './levels.js'
 const closed = { additionalProperties: false } as const
 
 export const REGION_LEVELS = ['province', 'city', 'county', 'park', 'grid'] as const
-export const RegionLevel = Type.Union(REGION_LEVELS.map((l) => Type.Literal(l)))
+export const RegionLevel = Type.Enum(REGION_LEVELS)
 export type RegionLevel = (typeof REGION_LEVELS)[number]
 
 export const INDUSTRIES = [
   'coal_mine', 'non_coal_mine', 'hazardous_chemical', 'gas_network', 'water_network', 'drainage',
   'bridge', 'utility_tunnel', 'large_complex',
 ] as const
-export const Industry = Type.Union(INDUSTRIES.map((i) => Type.Literal(i)))
+export const Industry = Type.Enum(INDUSTRIES)
 export type Industry = (typeof INDUSTRIES)[number]
 /** Coarse industry groups for the map filter. */
 export const INDUSTRY_GROUP: Readonly<Record<Industry, 'mine' | 'hazardous_chemical' | 'lifeline'>> = {
@@ -27,7 +27,7 @@ export const SENSOR_TYPES = [
   'tank_pressure', 'tank_temperature', 'pipe_pressure', 'flow', 'water_level', 'strain', 'displacement',
   'deflection', 'crack_width', 'tilt', 'vibration', 'humidity',
 ] as const
-export const SensorType = Type.Union(SENSOR_TYPES.map((t) => Type.Literal(t)))
+export const SensorType = Type.Enum(SENSOR_TYPES)
 export type SensorType = (typeof SENSOR_TYPES)[number]
 export const SENSOR_UNITS: Readonly<Record<SensorType, string>> = {
   ch4: '%CH4', co: 'ppm', o2: '%vol', co2: '%vol', temperature: '°C', wind_speed: 'm/s', h2s: 'ppm',
@@ -153,7 +153,7 @@ export const Gateway = Type.Object({
 export type Gateway = Static<typeof Gateway>
 
 export const USER_ROLES = ['viewer', 'duty', 'admin'] as const
-export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)))
+export const UserRole = Type.Enum(USER_ROLES)
 export type UserRole = (typeof USER_ROLES)[number]
 
 export const User = Type.Object({

@@ -5,22 +5,22 @@ import { Color, WarningLevel } from './levels.js'
 import { WarningKind } from './finding.js'
 
 export const WARNING_STATUSES = ['open', 'acknowledged', 'disposing', 'closed'] as const
-export const WarningStatus = Type.Union(WARNING_STATUSES.map((s) => Type.Literal(s)))
+export const WarningStatus = Type.Enum(WARNING_STATUSES)
 export type WarningStatus = (typeof WARNING_STATUSES)[number]
 
 export const OUTCOMES = ['resolved', 'false_alarm', 'maintenance'] as const
-export const Outcome = Type.Union(OUTCOMES.map((o) => Type.Literal(o)))
+export const Outcome = Type.Enum(OUTCOMES)
 export type Outcome = (typeof OUTCOMES)[number]
 
 export const ESCALATION_TIERS = ['enterprise', 'county', 'city', 'province'] as const
-export const EscalationTier = Type.Union(ESCALATION_TIERS.map((t) => Type.Literal(t)))
+export const EscalationTier = Type.Enum(ESCALATION_TIERS)
 export type EscalationTier = (typeof ESCALATION_TIERS)[number]
 
 export const WARNING_EVENT_TYPES = [
   'raised', 'escalated_level', 'occurred', 'cleared', 'reactivated', 'acknowledged', 'disposing', 'closed',
   'renotified', 'escalated_tier',
 ] as const
-export const WarningEventType = Type.Union(WARNING_EVENT_TYPES.map((t) => Type.Literal(t)))
+export const WarningEventType = Type.Enum(WARNING_EVENT_TYPES)
 export type WarningEventType = (typeof WARNING_EVENT_TYPES)[number]
 
 export const WarningEvent = Type.Object({

@@ -1,0 +1,128 @@
+// One typed configuration. Defaults are the embedded one-process mode; every field can come from a
+// config file (YAML/JSON), and the listed environment variables and CLI flags override it.
+import Type, { type Static } from 'typebox'
+
+const closed = { additionalProperties: false } as const
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+
+export const ROLES = ['ingest', 'rules', 'alerting', 'dashboard'] as const
+export const Role = Type.Enum(ROLES)
+export type Role = (typeof ROLES)[number]
+
+export const Webhook = Type.Object({
+  url: Type.String({ pattern: '^https?://' }),
+  minLevel: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+}, closed)
+
+export const Config = Type.Object({
+  roles: Type.Array(Role, { minItems: 1, description: 'Stages this process runs (YUJING_ROLES, --roles)' }),
+  instanceId: Type.String({ description: 'Name of this process in logs, consumer groups and heartbeats (YUJING_INSTANCE)' }),
+  dataDir: Type.String({ description: 'Embedded storage directory (YUJING_DATA_DIR, --data-dir)' }),
+  registryFile: Type.Optional(Type.String({ description: 'Registry file, JSON or YAML (YUJING_REGISTRY, --registry)' })),
+  demo: Type.Boolean({ description: 'Generate the demo province when no registry is given; allows demo passwords (YUJING_DEMO)' }),
+  simulate: Type.Boolean({ description: 'Run the simulators in this process (YUJING_SIMULATE, --simulate)' }),
+  simulateRate: Type.Number({ minimum: 1, description: 'Simulated readings per second (YUJING_SIM_RATE)' }),
+  logLevel: Type.String({ description: 'pino level (LOG_LEVEL)' }),
+  http: Type.Object({
+    host: Type.String({ description: 'HTTP bind address (HOST)' }),
+    port: Type.Union([Port], { description: 'HTTP port, 0 = pick a free one (PORT, --port)' }),
+    tokenSecret: Type.Optional(Type.String({ minLength: 16, description: 'Token signing secret (YUJING_TOKEN_SECRET); generated and kept in the data dir when absent' })),
+    tokenTtlSeconds: Type.Integer({ minimum: 60 }),
+    corsOrigins: Type.Array(Type.String()),
+    metricsPublic: Type.Boolean(),
+    staticDir: Type.Optional(Type.String()),
+  }, closed),
+  mqtt: Type.Union([
+    Type.Object({
+      mode: Type.Literal('embedded'),
+      host: Type.String({ description: 'Embedded broker bind address (MQTT_HOST)' }),
+      port: Type.Union([Port], { description: 'Embedded broker port, 0 = pick a free one (MQTT_PORT, --mqtt-port)' }),
+      allowAnonymous: Type.Boolean({ description: 'Accept MQTT clients without credentials (demo only)' }),
+    }, closed),
+    Type.Object({
+      mode: Type.Literal('external'),
+      url: Type.String({ description: 'External broker (MQTT_URL)' }),
+      username: Type.Optional(Type.String({ description: 'MQTT_USERNAME' })),
+      password: Type.Optional(Type.String({ description: 'MQTT_PASSWORD' })),
+      clientId: Type.String(),
+      group: Type.String(),
+      shared: Type.Boolean(),
+    }, closed),
+  ]),
+  bus: Type.Union([
+    Type.Object({ kind: Type.Literal('memory'), highWaterMark: Type.Integer({ minimum: 100 }) }, closed),
+    Type.Object({
+      kind: Type.Literal('kafka'),
+      brokers: Type.Array(Type.String(), { minItems: 1, description: 'KAFKA_BROKERS (comma-separated)' }),
+      clientId: Type.String(),
+      topicPrefix: Type.String(),
+      partitions: Type.Integer({ minimum: 1 }),
+      replicationFactor: Type.Integer({ minimum: 1 }),
+    }, closed),
+  ]),
+  store: Type.Union([
+    Type.Object({ kind: Type.Literal('sqlite') }, closed),
+    Type.Object({ kind: Type.Literal('postgres'), url: Type.String({ description: 'DATABASE_URL' }) }, closed),
+  ]),
+  telemetry: Type.Union([
+    Type.Object({ kind: Type.Literal('sqlite') }, closed),
+    Type.Object({
+      kind: Type.Literal('influx'),
+      url: Type.String({ description: 'INFLUX_URL' }),
+      token: Type.String({ description: 'INFLUX_TOKEN' }),
+      org: Type.String({ description: 'INFLUX_ORG' }),
+      bucket: Type.String({ description: 'INFLUX_BUCKET' }),
+    }, closed),
+  ]),
+  ingest: Type.Object({
+    maxFutureSeconds: Type.Number({ minimum: 0 }),
+    maxAgeSeconds: Type.Number({ minimum: 1 }),
+    maxPayloadBytes: Type.Integer({ minimum: 256 }),
+    defaultGatewayRate: Type.Number({ minimum: 1 }),
+    heartbeatIntervalMs: Type.Integer({ minimum: 100 }),
+  }, closed),
+  rules: Type.Object({
+    defaultMaxSilenceSeconds: Type.Number({ minimum: 1 }),
+    offlineCheckIntervalMs: Type.Integer({ minimum: 100 }),
+    platformSilenceSeconds: Type.Number({ minimum: 1 }),
+  }, closed),
+  alerting: Type.Object({
+    ackTimeoutMinutes: Type.Object({ red: Type.Number(), orange: Type.Number(), yellow: Type.Number(), blue: Type.Number() }, closed),
+    renotifyMinutes: Type.Object({ red: Type.Number(), orange: Type.Number(), yellow: Type.Number(), blue: Type.Number() }, closed),
+    maintenanceMuteMinutes: Type.Number({ minimum: 0 }),
+    webhooks: Type.Array(Webhook, { description: 'YUJING_WEBHOOKS (JSON array)' }),
+  }, closed),
+  retention: Type.Object({
+    rawDays: Type.Number({ minimum: 1 }),
+    aggregateDays: Type.Number({ minimum: 1 }),
+    pruneIntervalMinutes: Type.Number({ minimum: 1 }),
+  }, closed),
+}, closed)
+export type Config = Static<typeof Config>
+
+export function defaultConfig(): Config {
+  return {
+    roles: [...ROLES],
+    instanceId: 'yujing-1',
+    dataDir: './data',
+    demo: true,
+    simulate: false,
+    simulateRate: 200,
+    logLevel: 'info',
+    http: { host: '127.0.0.1', port: 8080, tokenTtlSeconds: 12 * 3600, corsOrigins: [], metricsPublic: true },
+    mqtt: { mode: 'embedded', host: '127.0.0.1', port: 1883, allowAnonymous: false },
+    bus: { kind: 'memory', highWaterMark: 200_000 },
+    store: { kind: 'sqlite' },
+    telemetry: { kind: 'sqlite' },
+    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000 },
+    rules: { defaultMaxSilenceSeconds: 30, offlineCheckIntervalMs: 1000, platformSilenceSeconds: 15 },
+    alerting: {
+      ackTimeoutMinutes: { red: 5, orange: 15, yellow: 30, blue: 60 },
+      renotifyMinutes: { red: 1, orange: 5, yellow: 15, blue: 30 },
+      maintenanceMuteMinutes: 120,
+      webhooks: [],
+    },
+    retention: { rawDays: 90, aggregateDays: 730, pruneIntervalMinutes: 60 },
+  }
+}
