@@ -1,0 +1,82 @@
+// The CLI: `yujing start` (the system, any subset of stages), `yujing simulate` (simulators against
+// any broker), `yujing hash-secret` (hash a password or token for the registry).
+import { Command, InvalidArgumentError } from 'commander'
+import bcrypt from 'bcryptjs'
+import { loadConfig } from '../core/config/load-config.js'
+import { AppError } from '../core/runtime/errors.js'
+import { createLogger } from '../core/runtime/logger.js'
+import { startSystem } from './compose.js'
+
+function int(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer')
+  return n
+}
+
+function positive(v: string): number {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number')
+  return n
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('yujing').description('yujing (预警): safety-production risk monitoring and early warning')
+
+  program.command('start')
+    .description('run the system (all stages in one process by default)')
+    .option('--registry <file>', 'registry file (JSON or YAML); without it the demo province is generated')
+    .option('--config <file>', 'configuration file (YAML or JSON)')
+    .option('--roles <roles>', 'comma-separated stages: ingest,rules,alerting,dashboard')
+    .option('--data-dir <dir>', 'embedded storage directory')
+    .option('--port <port>', 'HTTP port (0 = pick a free one)', int)
+    .option('--mqtt-port <port>', 'embedded MQTT port (0 = pick a free one)', int)
+    .option('--simulate', 'run the simulators in this process')
+    .option('--rate <n>', 'simulated readings per second', positive)
+    .action(async (o: { registry?: string; config?: string; roles?: string; dataDir?: string; port?: number; mqttPort?: number; simulate?: boolean; rate?: number }) => {
+      const config = loadConfig({ ...o, simulate: o.simulate })
+      const logger = createLogger({ level: config.logLevel })
+      process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'))
+      const system = await startSystem(config, { logger })
+      let exiting = false
+      const shutdown = (signal: string): void => {
+        if (exiting) return
+        exiting = true
+        logger.info({ signal }, 'shutting down')
+        system.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1) })
+      }
+      process.on('SIGTERM', () => shutdown('SIGTERM'))
+      process.on('SIGINT', () => shutdown('SIGINT'))
+    })
+
+  program.command('simulate')
+    .description('publish simulated readings and incidents to any MQTT broker')
+    .requiredOption('--mqtt-url <url>', 'broker, e.g. mqtt://127.0.0.1:1883')
+    .option('--registry <file>', 'registry whose gateways and sensors to simulate (default: the demo province)')
+    .option('--enterprises <n>', 'enterprises of the demo province', int)
+    .option('--rate <n>', 'readings per second', positive, 200)
+    .option('--scenario <name>', 'scenario name, or "demo" to cycle through several', 'demo')
+    .option('--seed <n>', 'random seed', int, 42)
+    .option('--duration <seconds>', 'stop after this many seconds', positive)
+    .option('--qos <0|1>', 'MQTT QoS', int, 1)
+    .option('--batch <n>', 'readings per MQTT message (1 = single-reading topics)', int, 1)
+    .option('--secret <secret>', 'secret of the demo province the broker runs (demo gateways\' tokens derive from it)')
+    .action(async (o: { mqttUrl: string; registry?: string; enterprises?: number; rate: number; scenario: string; seed: number; duration?: number; qos: number; batch: number; secret?: string }) => {
+      const { runSimulateCommand } = await import('../simulators/simulate-command.js')
+      await runSimulateCommand({ mqttUrl: o.mqttUrl, registryFile: o.registry, enterprises: o.enterprises, rate: o.rate, scenario: o.scenario, seed: o.seed, durationSeconds: o.duration, qos: o.qos === 0 ? 0 : 1, batch: o.batch, secret: o.secret })
+    })
+
+  program.command('hash-secret')
+    .description('print a bcrypt hash of a password or gateway token, to put in the registry instead of the plain text')
+    .argument('<secret>')
+    .action((secret: string) => { console.log(bcrypt.hashSync(secret, 10)) })
+
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof AppError) {
+      console.error(`yujing: ${err.message}`)
+      process.exit(2)
+    }
+    throw err
+  }
+}

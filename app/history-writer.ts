@@ -1,0 +1,62 @@
+// Writes every accepted reading to the history store (buffered, never blocking the pipeline) and
+// prunes old history on a timer without stopping the pipeline.
+import type { Bus, Subscription } from '../core/bus/bus.js'
+import { topics } from '../core/contracts/topics.js'
+import type { TelemetryStore } from '../core/store/ports.js'
+import type { Clock, TimerHandle } from '../core/runtime/clock.js'
+import type { Logger } from '../core/runtime/logger.js'
+import type { Metrics } from '../core/runtime/metrics.js'
+import type { Stage } from '../core/runtime/stage.js'
+
+export interface HistoryOptions { rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string }
+
+export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore; clock: Clock; logger: Logger; metrics: Metrics; options: HistoryOptions }): Stage {
+  const { bus, telemetry, clock, logger, metrics, options } = deps
+  let sub: Subscription | undefined
+  let pruneTimer: TimerHandle | undefined
+  let statsTimer: TimerHandle | undefined
+  let lastDropped = 0
+  let pruning = false
+
+  async function prune(): Promise<void> {
+    if (pruning) return
+    pruning = true
+    try {
+      const now = clock.now()
+      const r = await telemetry.prune(now - options.rawDays * 86_400_000, now - options.aggregateDays * 86_400_000)
+      if (r.raw || r.agg) logger.info({ raw: r.raw, agg: r.agg }, 'pruned old readings')
+    } catch (err) {
+      logger.error({ err }, 'pruning readings failed')
+    } finally {
+      pruning = false
+    }
+  }
+
+  return {
+    name: 'history',
+    async start() {
+      sub = await bus.subscribe(topics.readings, { group: options.group }, (batch) => { telemetry.write(batch) })
+      pruneTimer = clock.setInterval(() => void prune(), options.pruneIntervalMinutes * 60_000)
+      statsTimer = clock.setInterval(() => {
+        const s = telemetry.stats()
+        metrics.telemetryBuffered.set(s.buffered)
+        if (s.dropped > lastDropped) {
+          metrics.telemetryDropped.inc(s.dropped - lastDropped)
+          logger.warn({ dropped: s.dropped - lastDropped, buffered: s.buffered }, 'history store fell behind: readings dropped from its buffer')
+          lastDropped = s.dropped
+        }
+      }, 1000)
+      void prune()
+    },
+    async stop() {
+      await sub?.unsubscribe()
+      if (pruneTimer) clock.clear(pruneTimer)
+      if (statsTimer) clock.clear(statsTimer)
+      await telemetry.flush()
+    },
+    health() {
+      const s = telemetry.stats()
+      return { ok: true, detail: `buffered ${s.buffered}, written ${s.written}, dropped ${s.dropped}` }
+    },
+  }
+}

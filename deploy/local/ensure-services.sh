@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts the local services the integration tests use, if they are not already running:
+# Mosquitto on 127.0.0.1:1883. Idempotent.
+set -euo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if ! port_open 1883; then
+  if ! command -v mosquitto >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
+  fi
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  for _ in $(seq 1 50); do port_open 1883 && break; sleep 0.1; done
+fi
+port_open 1883 && echo "mosquitto: up on 127.0.0.1:1883"
