@@ -74,6 +74,8 @@ export const Rejection = Type.Object({
   index: Type.Optional(Type.Integer()),
   /** The raw payload (or the batch item), truncated. */
   raw: Type.String(),
+  /** How many readings this rejection stands for when more than one (e.g. rate_limited, batch_too_large). */
+  count: Type.Optional(Type.Integer({ minimum: 1 })),
 })
 export type Rejection = Static<typeof Rejection>
 

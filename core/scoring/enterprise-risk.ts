@@ -72,7 +72,7 @@ export function scoreEnterprise(input: EnterpriseRiskInput, params: ScoringParam
   if (keyOffline) {
     upgrades.push({
       kind: 'offline_key_sensor', level: null, ref: keyOffline.id,
-      detail: keyOffline.sensorId ? `key sensor ${keyOffline.sensorId} offline: +1 level` : `gateway ${keyOffline.gatewayId ?? ''} offline: +1 level`.replace('  ', ' '),
+      detail: keyOffline.sensorId ? `key sensor ${keyOffline.sensorId} offline: +1 level` : `gateway ${keyOffline.gatewayId ?? '(all sensors)'} offline: +1 level`,
     })
   }
   if (input.level1Raised >= params.burstN) {

@@ -7,7 +7,7 @@ import type { RegistryDoc } from '../contracts/registry.js'
 import type { RiskState } from '../contracts/risk.js'
 
 export interface WarningQuery {
-  /** Statuses to include; default every status but closed. */
+  /** Statuses to include; default every status but closed. An empty list filter matches nothing. */
   status?: readonly WarningStatus[]
   level?: readonly WarningLevel[]
   /** Only warnings whose regionId is one of these (the caller expands subtrees). */
@@ -41,24 +41,28 @@ export interface ReadingPoint { ts: number; value: number; quality: Quality }
 /** Readings history. `write` never blocks the pipeline: it buffers and flushes in batches. */
 export interface TelemetryStore {
   write(batch: ReadingBatch): void
-  /** Readings of one sensor in [from, to], oldest first; from the raw table, or 1-minute aggregates
-   * (mean per minute) beyond raw retention. */
+  /** Readings of one sensor in [from, to], oldest first (the oldest `limit`, default 10,000, at most
+   * 100,000); from the raw table, or 1-minute aggregates (mean per minute of the `ok` readings, `ts` =
+   * start of the minute, quality `ok`) before the raw retention boundary (the latest `prune`'s `rawBefore`).
+   * A repeated (sensorId, ts) is stored once. */
   query(sensorId: string, from: number, to: number, limit?: number): Promise<ReadingPoint[]>
   /** Make everything written so far durable. */
   flush(): Promise<void>
-  /** Delete raw readings older than `rawBefore` and aggregates older than `aggBefore`. */
+  /** Delete raw readings older than `rawBefore` and aggregates older than `aggBefore` (flushing first),
+   * in chunks so the pipeline does not stall; returns the numbers of rows deleted. */
   prune(rawBefore: number, aggBefore: number): Promise<{ raw: number; agg: number }>
   stats(): { buffered: number; written: number; dropped: number }
   close(): Promise<void>
 }
 
+/** Newest first; `limit` default 100, at most 1,000; an empty `enterpriseIds` matches nothing. */
 export interface RejectionQuery { limit?: number; gatewayId?: string; enterpriseIds?: readonly string[]; reason?: string; since?: number }
 
 /** Rejected readings with reason and raw payload; bounded (oldest pruned). */
 export interface RejectionStore {
   add(r: Rejection): void
   list(q: RejectionQuery): Promise<Rejection[]>
-  /** Total ever added, by reason. */
+  /** Total ever added, by reason (pruned ones included). */
   counts(): Record<string, number>
   flush(): Promise<void>
   close(): Promise<void>
@@ -71,12 +75,14 @@ export interface RegistryStore {
   load(): Promise<{ doc: RegistryDoc; version: number } | undefined>
   /** Save a new version; returns its number. */
   save(doc: RegistryDoc, audit: Omit<AuditEntry, 'at'> & { at?: number }): Promise<number>
+  /** Newest first; `limit` default 100, at most 1,000. */
   audit(limit?: number): Promise<AuditEntry[]>
   close(): Promise<void>
 }
 
 /** Latest risk state per enterprise and region, so a restarted dashboard starts from the truth. */
 export interface RiskStore {
+  /** Replace the state of each (kind, id). */
   putMany(states: readonly RiskState[]): Promise<void>
   all(): Promise<RiskState[]>
   close(): Promise<void>
