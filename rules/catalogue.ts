@@ -43,7 +43,7 @@ const WORKING_FACE_CH4 = { orange: 1.0, red: 1.5, clear: 1.0 }
 const RETURN_CH4 = { red: 1.0, clear: 1.0 } // alarm == power-off: a crossing is red (contracts.md Semantics)
 const INTAKE_CH4 = { red: 0.5, clear: 0.5 }
 
-export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
+const ENTRIES: CatalogueEntry[] = [
   // Methane in coal mines, by sensor location (C).
   ch4('working_face', WORKING_FACE_CH4, CH4_LABELS, 'C'),
   ch4('upper_corner', WORKING_FACE_CH4, CH4_LABELS, 'C', ' (restore value P)'),
@@ -92,7 +92,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   toxic('hcl', 7.5, 15),
   toxic('benzene', 6, 12),
   toxic('methanol', 25, 50),
-].map((e) => Object.freeze(e)))
+]
+
+export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze(ENTRIES.map((e) => Object.freeze(e)))
 
 const GAS_ALIASES: Readonly<Record<string, string>> = {
   h2s: 'h2s', '硫化氢': 'h2s', co: 'co', '一氧化碳': 'co', nh3: 'nh3', '氨': 'nh3', '氨气': 'nh3',

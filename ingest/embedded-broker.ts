@@ -1,0 +1,170 @@
+// The embedded MQTT broker (aedes on a net server). Gateways authenticate with username = gateway id,
+// password = token; a gateway may publish only under sensors/{its enterpriseId}[/…] and may not
+// subscribe to sensor data. onPublish runs before the publish is acknowledged (QoS 1 PUBACK comes
+// only after the readings are on the bus); its errors never crash the broker.
+import { createServer, type Server, type Socket } from 'node:net'
+import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import type { Logger } from '../core/runtime/logger.js'
+import type { RegistryHolder } from '../core/registry/registry-holder.js'
+import { AppError, errorMessage } from '../core/runtime/errors.js'
+import { MQTT_ROOT, parseSensorTopic } from '../core/contracts/mqtt-topics.js'
+import { cachedVerifier } from './credentials.js'
+
+export interface EmbeddedBrokerOptions {
+  host: string
+  port: number
+  registry: RegistryHolder
+  /** Let clients connect without credentials (they may publish to any sensors/ topic). Default false. */
+  allowAnonymous?: boolean
+  onPublish: (gatewayId: string, topic: string, payload: Buffer) => Promise<void>
+  logger: Logger
+}
+
+export interface EmbeddedBroker {
+  /** The port actually listened on (the chosen one when 0 was asked). */
+  port: number
+  close(): Promise<void>
+  /** Connected clients. */
+  clients(): number
+}
+
+export const ANONYMOUS_GATEWAY = 'anonymous'
+const BAD_USERNAME_OR_PASSWORD = 4
+const NOT_AUTHORIZED = 5
+
+function authError(message: string, code: number): AuthenticateError {
+  const err = new Error(message) as AuthenticateError
+  err.returnCode = code
+  return err
+}
+
+/** May a subscription filter match a sensors/… topic (or $SYS)? */
+function touchesSensorData(filter: string): boolean {
+  let f = filter
+  if (f.startsWith('$share/')) {
+    const i = f.indexOf('/', 7)
+    f = i < 0 ? '' : f.slice(i + 1)
+  }
+  const first = f.split('/', 1)[0] ?? ''
+  return first === MQTT_ROOT || first === '+' || first === '#' || first.startsWith('$') || f === ''
+}
+
+export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { logger, registry } = opts
+  const gatewayOf = new WeakMap<Client, string>()
+  const verify = cachedVerifier()
+
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      if (username === undefined || username === '') {
+        if (opts.allowAnonymous) { gatewayOf.set(client, ANONYMOUS_GATEWAY); return done(null, true) }
+        logger.warn({ clientId: client.id }, 'mqtt connection refused: anonymous clients are not allowed')
+        return done(authError('anonymous clients are not allowed', NOT_AUTHORIZED), false)
+      }
+      const gw = registry.current().gateways.get(username)
+      const given = password ? password.toString('utf8') : ''
+      const refuse = (why: string): void => {
+        logger.warn({ clientId: client.id, gateway: username, why }, 'mqtt connection refused: bad username or password')
+        done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false)
+      }
+      if (!gw) return refuse('unknown gateway')
+      verify(gw.token, given).then(
+        (ok) => {
+          if (!ok) return refuse('wrong token')
+          gatewayOf.set(client, gw.id)
+          done(null, true)
+        },
+        (err) => refuse(errorMessage(err)),
+      )
+    },
+    authorizePublish(client, packet, callback) {
+      if (!client) return callback(null) // broker-internal ($SYS)
+      const gatewayId = gatewayOf.get(client)
+      const topic = packet.topic
+      if (!gatewayId) return callback(new Error('not authenticated'))
+      const parsed = parseSensorTopic(topic)
+      if (gatewayId !== ANONYMOUS_GATEWAY) {
+        const gw = registry.current().gateways.get(gatewayId)
+        if (!gw || parsed.kind === 'invalid' || parsed.enterpriseId !== gw.enterpriseId) {
+          logger.warn({ gateway: gatewayId, topic, enterpriseId: gw?.enterpriseId }, 'mqtt publish refused: topic outside the gateway\'s sensors/{enterpriseId}')
+          return callback(new Error(`gateway ${gatewayId} may not publish to ${topic}`))
+        }
+      } else if (parsed.kind === 'invalid' && !topic.startsWith(`${MQTT_ROOT}/`)) {
+        return callback(new Error(`topic ${topic} is not under ${MQTT_ROOT}/`))
+      }
+      const raw = packet.payload
+      const payload = typeof raw === 'string' ? Buffer.from(raw) : raw
+      let p: Promise<void>
+      try {
+        p = opts.onPublish(gatewayId, topic, payload)
+      } catch (err) {
+        p = Promise.reject(err)
+      }
+      p.then(
+        () => callback(null),
+        (err) => {
+          logger.error({ err, gateway: gatewayId, topic }, 'ingest failed for an MQTT message; not acknowledged')
+          // QoS 0 cannot be redelivered anyway; with QoS 1 the error drops the connection without
+          // PUBACK so the gateway sends the message again.
+          callback(packet.qos > 0 ? new Error('ingest unavailable') : null)
+        },
+      )
+    },
+    authorizeSubscribe(client, sub, callback) {
+      const gatewayId = gatewayOf.get(client)
+      if (!gatewayId || touchesSensorData(sub.topic)) {
+        logger.warn({ gateway: gatewayId, topic: sub.topic }, 'mqtt subscribe refused')
+        return callback(null, null) // granted 128 (failure), connection stays
+      }
+      callback(null, sub)
+    },
+  })
+
+  broker.on('clientError', (client, err) => logger.debug({ clientId: client?.id, err: errorMessage(err) }, 'mqtt client error'))
+  broker.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: errorMessage(err) }, 'mqtt connection error'))
+
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true)
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => { /* reported by aedes; never crash */ })
+    broker.handle(socket)
+  })
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => { server.off('listening', onListening); reject(err) }
+      const onListening = (): void => { server.off('error', onError); resolve() }
+      server.once('error', onError)
+      server.once('listening', onListening)
+      server.listen(opts.port, opts.host)
+    })
+  } catch (err) {
+    await new Promise<void>((r) => broker.close(() => r()))
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') {
+      throw new AppError('PORT_IN_USE', `MQTT port ${opts.port} is already in use (set MQTT_PORT or --mqtt-port; 0 picks a free port)`, { cause: err })
+    }
+    throw new AppError('CONFIG_INVALID', `MQTT broker cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)} (check MQTT_PORT / --mqtt-port and the host)`, { cause: err })
+  }
+  server.on('error', (err) => logger.error({ err }, 'mqtt server error'))
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port
+  logger.info({ host: opts.host, port }, 'embedded MQTT broker listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    port,
+    clients: () => broker.connectedClients,
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((r) => server.close(() => r())) // stop accepting
+        await new Promise<void>((r) => broker.close(() => r()))
+        for (const s of sockets) s.destroy()
+        await serverClosed
+      })()
+      return closing
+    },
+  }
+}
