@@ -42,7 +42,7 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
   const opts = deps.options ?? {}
   const compileOpts = opts.defaultMaxSilenceSeconds !== undefined ? { defaultMaxSilenceSeconds: opts.defaultMaxSilenceSeconds } : {}
   let slots = new Map<string, Slot>()
-  let rules: CompiledRules | null = null
+  let compiledFrom: RegistryIndex | null = null
   let tracker: OfflineTracker | null = null
   let subs: Subscription[] = []
   let timer: TimerHandle | null = null
@@ -63,8 +63,8 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
   /** Compiles a registry version; returns clears for rules or sensors that disappeared while active. */
   function recompile(reg: RegistryIndex): Finding[] {
     const out: Finding[] = []
-    if (rules && rules.version === reg.version && reg === registry.current() && slots.size === rules.sensors.size) return out
-    const next = compileRegistry(reg, compileOpts)
+    if (reg === compiledFrom) return out // once per registry version (the holder hands out a new index per change)
+    const next: CompiledRules = compileRegistry(reg, compileOpts)
     for (const p of next.problems) logger.warn({ problem: p }, 'rules: sensor not compiled')
     const at = clock.now()
     const nextSlots = new Map<string, Slot>()
@@ -79,7 +79,7 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
     }
     for (const [id, prev] of slots) if (!next.sensors.has(id)) for (const f of releasedFindings(prev.compiled, prev.state, null, at)) out.push(f)
     slots = nextSlots
-    rules = next
+    compiledFrom = reg
     tracker?.setSensors(next.sensors.values(), next.platformRegionId, out)
     logger.info({ version: next.version, sensors: next.sensors.size, problems: next.problems.length }, 'rules: compiled registry')
     return out

@@ -19,6 +19,8 @@ export interface AuthUser {
   role: UserRole
   user: User
   jurisdiction: Jurisdiction
+  /** When the token expires, epoch ms. */
+  expiresAt: number
 }
 
 /** `public`: no token needed; a role: at least that role. */
@@ -70,7 +72,7 @@ export function createAuth(opts: AuthOptions): Auth {
     const idx = opts.registry.current()
     const user = idx.users.get(check.claims.sub)
     if (!user) return undefined
-    return { username: user.username, role: user.role, user, jurisdiction: jurisdiction(user, idx) }
+    return { username: user.username, role: user.role, user, jurisdiction: jurisdiction(user, idx), expiresAt: check.claims.exp * 1000 }
   }
 
   return {

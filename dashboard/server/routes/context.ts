@@ -1,6 +1,7 @@
 // What every route module receives: the app (TypeBox-typed) and the server's collaborators.
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type {} from '@fastify/swagger' // schema.tags / summary typings
 import type { Bus } from '../../../core/bus/bus.js'
 import type { RegistryHolder } from '../../../core/registry/registry-holder.js'
 import type { Stores } from '../../../core/store/ports.js'

@@ -1,0 +1,403 @@
+// The Kafka bus (scale-out mode), the only module importing kafkajs. Same contract as the memory bus:
+// key = topic.key(msg) so per-key order holds per partition; at-least-once (an offset is committed only
+// after its handler finished or its message was dead-lettered); retriable failures retried in place.
+import kafkajs from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, Kafka as KafkaClient, LogEntry, Producer, Message } from 'kafkajs'
+import type { Static, TSchema } from 'typebox'
+import type { Topic } from '../contracts/topics.js'
+import { AppError, errorMessage, isRetriable } from '../runtime/errors.js'
+import type { Logger } from '../runtime/logger.js'
+import { systemClock, type Clock } from '../runtime/clock.js'
+import type { Bus, DeadLetter, Handler, MessageMeta, SubscribeOptions, Subscription } from './bus.js'
+
+const { Kafka, Partitioners, logLevel } = kafkajs
+
+export interface KafkaBusOptions {
+  brokers: string[]
+  clientId: string
+  /** Prepended to every topic and group name (default "yujing."). */
+  topicPrefix?: string
+  /** Partitions of topics this bus creates (default 6). */
+  partitions?: number
+  replicationFactor?: number
+  /** Handler retries for retriable errors before dead-lettering (default 3). */
+  retries?: number
+  retryDelayMs?: number
+  logger?: Logger
+  onDeadLetter?: (letter: DeadLetter) => void
+  /** How long single publish() calls are gathered into one send (default 0 = next tick). */
+  producerLingerMs?: number
+  /** Partitions one consumer handles at once, each still in order (default 6). */
+  partitionsConsumedConcurrently?: number
+  /** Dead-letter topic for a topic name (without prefix); default `${name}.dlq`. */
+  deadLetterTopic?: (name: string) => string
+  /** Upper bound of one producer request's payload, in bytes (default 900 kB, below the broker's 1 MB). */
+  maxSendBytes?: number
+  sessionTimeoutMs?: number
+  /** How long subscribe() waits for the consumer to join its group (default 30 s). */
+  joinTimeoutMs?: number
+  clock?: Clock
+}
+
+interface PendingSend { messages: Message[]; bytes: number; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }
+interface TopicOut { name: string; queue: PendingSend[]; flushing: boolean; timer: ReturnType<typeof setTimeout> | null }
+
+interface Member {
+  consumer: Consumer
+  groupId: string
+  topic: string
+  crashed: string | null
+  closed: boolean
+  /** partition -> high watermark - next offset, as last seen. */
+  lag: Map<number, number>
+}
+
+export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
+  if (!Array.isArray(opts.brokers) || opts.brokers.length === 0 || opts.brokers.some((b) => typeof b !== 'string' || !b.includes(':'))) {
+    throw new AppError('CONFIG_INVALID', `kafka bus: brokers must be host:port strings, got ${JSON.stringify(opts.brokers)}`)
+  }
+  const prefix = opts.topicPrefix ?? 'yujing.'
+  const partitions = opts.partitions ?? 6
+  const replicationFactor = opts.replicationFactor ?? 1
+  const retries = opts.retries ?? 3
+  const retryDelayMs = opts.retryDelayMs ?? 20
+  const linger = opts.producerLingerMs ?? 0
+  const concurrency = Math.max(1, opts.partitionsConsumedConcurrently ?? 6)
+  const dlqName = opts.deadLetterTopic ?? ((n: string) => `${n}.dlq`)
+  const maxSendBytes = opts.maxSendBytes ?? 900_000
+  const clock = opts.clock ?? systemClock()
+  const log = opts.logger
+
+  const kafka: KafkaClient = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 12 },
+    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => (e: LogEntry) => {
+      if (!log) return
+      const { message, ...rest } = e.log
+      const fields = { namespace: e.namespace, ...rest }
+      if (e.level <= logLevel.ERROR) log.error(fields, `kafka: ${message}`)
+      else if (e.level === logLevel.WARN) log.warn(fields, `kafka: ${message}`)
+      else log.debug(fields, `kafka: ${message}`)
+    },
+  })
+
+  const admin: Admin = kafka.admin()
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: Number.MAX_SAFE_INTEGER },
+  })
+  let producerUp = false
+  producer.on(producer.events.CONNECT, () => { producerUp = true })
+  producer.on(producer.events.DISCONNECT, () => { producerUp = false })
+
+  try {
+    await admin.connect()
+    await producer.connect()
+  } catch (err) {
+    await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+    throw new AppError('BUS_UNAVAILABLE', `kafka bus: cannot connect to ${opts.brokers.join(',')}: ${errorMessage(err)}`, { retriable: true, cause: err })
+  }
+
+  let closed = false
+  const ensured = new Map<string, Promise<void>>()
+  const outs = new Map<string, TopicOut>()
+  const members = new Set<Member>()
+  const groupLocks = new Map<string, Promise<unknown>>()
+  let inFlight = 0
+
+  function ensureTopic(full: string): Promise<void> {
+    let p = ensured.get(full)
+    if (!p) {
+      p = admin.createTopics({ topics: [{ topic: full, numPartitions: partitions, replicationFactor }], waitForLeaders: true })
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          const e = err as { type?: string; errors?: { type?: string }[] }
+          if (e.type === 'TOPIC_ALREADY_EXISTS' || e.errors?.every((x) => x.type === 'TOPIC_ALREADY_EXISTS')) return
+          ensured.delete(full)
+          throw new AppError('BUS_UNAVAILABLE', `kafka bus: cannot create topic ${full}: ${errorMessage(err)}`, { retriable: true, cause: err })
+        })
+      ensured.set(full, p)
+    }
+    return p
+  }
+
+  // ---- producing: per topic one FIFO of pending sends, flushed one send at a time (keeps order, batches under load)
+  function outFor(full: string): TopicOut {
+    let o = outs.get(full)
+    if (!o) { o = { name: full, queue: [], flushing: false, timer: null }; outs.set(full, o) }
+    return o
+  }
+
+  function enqueue(full: string, msgs: Message[]): Promise<void> {
+    const o = outFor(full)
+    return new Promise<void>((resolve, reject) => {
+      let last = o.queue[o.queue.length - 1]
+      for (const m of msgs) {
+        const size = (m.value as string).length + (m.key as string).length + 64
+        if (!last || (last.bytes + size > maxSendBytes && last.messages.length > 0)) {
+          last = { messages: [], bytes: 0, waiters: [] }
+          o.queue.push(last)
+        }
+        last.messages.push(m)
+        last.bytes += size
+      }
+      if (!last) { resolve(); return }
+      last.waiters.push({ resolve, reject })
+      // Earlier chunks of a multi-chunk call resolve before the last one, so waiting on the last is enough.
+      schedule(o)
+    })
+  }
+
+  function schedule(o: TopicOut): void {
+    if (o.flushing || o.timer) return
+    if (linger > 0) o.timer = setTimeout(() => { o.timer = null; void flush(o) }, linger)
+    else { o.flushing = true; setImmediate(() => { o.flushing = false; void flush(o) }) }
+  }
+
+  async function flush(o: TopicOut): Promise<void> {
+    if (o.flushing) return
+    o.flushing = true
+    try {
+      while (o.queue.length) {
+        const batch = o.queue.shift()!
+        try {
+          await ensureTopic(o.name)
+          await producer.send({ topic: o.name, acks: -1, messages: batch.messages })
+          for (const w of batch.waiters) w.resolve()
+        } catch (err) {
+          const e = err instanceof AppError ? err : new AppError('BUS_UNAVAILABLE', `kafka bus: publish to ${o.name} failed: ${errorMessage(err)}`, { retriable: true, cause: err })
+          for (const w of batch.waiters) w.reject(e)
+        }
+      }
+    } finally {
+      o.flushing = false
+    }
+  }
+
+  function encode<S extends TSchema>(topic: Topic<S>, msg: Static<S>): Message {
+    const key = topic.key(msg)
+    if (typeof key !== 'string') throw new AppError('MESSAGE_INVALID', `kafka bus: key of ${topic.name} is not a string`)
+    const value = JSON.stringify(msg)
+    if (value === undefined) throw new AppError('MESSAGE_INVALID', `kafka bus: message for ${topic.name} is not JSON`)
+    return { key, value }
+  }
+
+  // ---- consuming
+  async function deadLetter(m: Member, sub: SubscribeOptions, topicName: string, key: string, raw: string, value: unknown, err: unknown, attempts: number): Promise<void> {
+    const letter: DeadLetter = { topic: topicName, key, value, error: errorMessage(err), attempts, at: clock.now() }
+    const target = prefix + dlqName(topicName)
+    await ensureTopic(target)
+    // The original value unchanged; the reason in headers, so the DLQ can be replayed as is.
+    await producer.send({
+      topic: target,
+      acks: -1,
+      messages: [{ key, value: raw, headers: {
+        'yujing-error': letter.error, 'yujing-attempts': String(attempts), 'yujing-source-topic': m.topic,
+        'yujing-group': m.groupId, 'yujing-at': String(letter.at),
+      } }],
+    })
+    log?.warn({ topic: m.topic, key, attempts, error: letter.error, dlq: target }, 'kafka bus: message dead-lettered')
+    try { sub.onDeadLetter?.(letter) } catch { /* a callback's failure must not block the partition */ }
+    try { opts.onDeadLetter?.(letter) } catch { /* idem */ }
+  }
+
+  async function handleBatch(m: Member, sub: SubscribeOptions, topicName: string, handler: Handler<TSchema>, p: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p
+    const hw = Number(batch.highWatermark)
+    let n = 0
+    for (const msg of batch.messages) {
+      if (!isRunning() || isStale() || m.closed) break
+      const raw = msg.value ? msg.value.toString('utf8') : ''
+      const key = msg.key ? msg.key.toString('utf8') : ''
+      const meta: MessageMeta = { topic: topicName, key, offset: msg.offset, partition: batch.partition }
+      inFlight++
+      try {
+        let value: unknown
+        try { value = JSON.parse(raw) } catch (err) {
+          await deadLetter(m, sub, topicName, key, raw, raw, new AppError('MESSAGE_INVALID', `not JSON: ${errorMessage(err)}`), 1)
+          resolveOffset(msg.offset)
+          continue
+        }
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const r = handler(value as never, meta)
+            if (r && typeof (r as Promise<void>).then === 'function') await r
+            break
+          } catch (err) {
+            if (!isRetriable(err) || attempt > retries) {
+              await deadLetter(m, sub, topicName, key, raw, value, err, attempt)
+              break
+            }
+            await new Promise((r) => setTimeout(r, retryDelayMs * attempt))
+            await heartbeat().catch(() => undefined)
+          }
+        }
+        resolveOffset(msg.offset)
+      } finally {
+        inFlight--
+      }
+      m.lag.set(batch.partition, Math.max(0, hw - (Number(msg.offset) + 1)))
+      if (++n % 500 === 0) { await heartbeat(); await commitOffsetsIfNecessary() }
+    }
+    await commitOffsetsIfNecessary()
+  }
+
+  /** Pin a new group's start (earliest or the current end) so nothing published after subscribe() is missed. */
+  async function pinStart(groupId: string, full: string, fromBeginning: boolean): Promise<void> {
+    const committed = await admin.fetchOffsets({ groupId, topics: [full] })
+    const parts = committed[0]?.partitions ?? []
+    if (parts.some((x) => Number(x.offset) >= 0)) return
+    const ends = await admin.fetchTopicOffsets(full)
+    await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: fromBeginning ? e.low : e.high })) })
+  }
+
+  function withGroupLock<T>(groupId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = groupLocks.get(groupId) ?? Promise.resolve()
+    const next = prev.catch(() => undefined).then(fn)
+    groupLocks.set(groupId, next)
+    return next
+  }
+
+  async function subscribe<S extends TSchema>(topic: Topic<S>, sub: SubscribeOptions, handler: Handler<S>): Promise<Subscription> {
+    if (closed) throw new Error('bus closed')
+    if (!sub || typeof sub.group !== 'string' || !sub.group) throw new AppError('BAD_REQUEST', 'kafka bus: subscribe needs a group')
+    const full = prefix + topic.name
+    // Groups are per topic (as in the memory bus), which also keeps kafkajs' assigner from mixing topics.
+    const groupId = `${prefix}${sub.group}.${topic.name}`
+    await ensureTopic(full)
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 12, restartOnFailure: async (e: Error) => {
+        log?.warn({ err: errorMessage(e), groupId }, 'kafka bus: consumer failed; restarting')
+        return !closed && !member.closed
+      } },
+    })
+    const member: Member = { consumer, groupId, topic: full, crashed: null, closed: false, lag: new Map() }
+    consumer.on(consumer.events.CRASH, (e) => { member.crashed = errorMessage(e.payload.error); if (!e.payload.restart) void restart(member) })
+    let joined!: () => void
+    const firstJoin = new Promise<void>((r) => { joined = r })
+    consumer.on(consumer.events.GROUP_JOIN, () => { member.crashed = null; joined() })
+    await withGroupLock(groupId, async () => {
+      await pinStart(groupId, full, sub.fromBeginning ?? false)
+      await consumer.connect()
+      await consumer.subscribe({ topics: [full], fromBeginning: sub.fromBeginning ?? false })
+      await startRun()
+    })
+    // Return once this member holds its share of the partitions (the group has rebalanced).
+    const joinTimeout = new Promise<boolean>((r) => setTimeout(() => r(false), opts.joinTimeoutMs ?? 30_000).unref())
+    if (!(await Promise.race([firstJoin.then(() => true), joinTimeout]))) log?.warn({ groupId }, 'kafka bus: consumer has not joined its group yet')
+    async function startRun(): Promise<void> {
+      await consumer.run({
+        autoCommit: true,
+        autoCommitThreshold: 1, // commitOffsetsIfNecessary commits whatever was resolved (only resolved offsets are committed)
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: concurrency,
+        eachBatch: (p) => handleBatch(member, sub, topic.name, handler as Handler<TSchema>, p),
+      })
+    }
+    async function restart(mb: Member): Promise<void> {
+      if (closed || mb.closed) return
+      await new Promise((r) => setTimeout(r, 1000))
+      if (closed || mb.closed) return
+      try {
+        await consumer.connect()
+        await consumer.subscribe({ topics: [full], fromBeginning: sub.fromBeginning ?? false })
+        await startRun()
+      } catch (err) {
+        log?.error({ err: errorMessage(err), groupId }, 'kafka bus: consumer restart failed; retrying')
+        void restart(mb)
+      }
+    }
+    members.add(member)
+    return {
+      async unsubscribe() {
+        if (member.closed) return
+        member.closed = true
+        members.delete(member)
+        await consumer.disconnect().catch(() => undefined)
+      },
+    }
+  }
+
+  async function drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = clock.now() + timeoutMs
+    let last = ''
+    for (;;) {
+      const sending = [...outs.values()].some((o) => o.flushing || o.queue.length > 0 || o.timer)
+      let behind = 0
+      if (!sending) {
+        const seen = new Set<string>()
+        for (const m of members) {
+          const k = `${m.groupId}|${m.topic}`
+          if (m.closed || seen.has(k)) continue
+          seen.add(k)
+          try {
+            const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(m.topic), admin.fetchOffsets({ groupId: m.groupId, topics: [m.topic] })])
+            const c = new Map((committed[0]?.partitions ?? []).map((x) => [x.partition, Number(x.offset)]))
+            for (const e of ends) {
+              const at = c.get(e.partition) ?? -1
+              const from = at >= 0 ? at : Number(e.low)
+              behind += Math.max(0, Number(e.high) - from)
+            }
+          } catch (err) { behind += 1; last = errorMessage(err) }
+        }
+      }
+      if (!sending && behind === 0 && inFlight === 0) return
+      if (clock.now() >= deadline) {
+        throw new AppError('TIMEOUT', `kafka bus did not drain within ${timeoutMs} ms (behind ${behind}, in flight ${inFlight}${sending ? ', sending' : ''}${last ? `, ${last}` : ''})`, { retriable: true })
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  function lag(): number {
+    let n = 0
+    for (const m of members) for (const v of m.lag.values()) n += v
+    return n
+  }
+
+  const bus: Bus = {
+    kind: 'kafka',
+    async publish<S extends TSchema>(topic: Topic<S>, msg: Static<S>) {
+      if (closed) throw new Error('bus closed')
+      await enqueue(prefix + topic.name, [encode(topic, msg)])
+    },
+    async publishMany<S extends TSchema>(topic: Topic<S>, msgs: readonly Static<S>[]) {
+      if (closed) throw new Error('bus closed')
+      if (!msgs.length) return
+      await enqueue(prefix + topic.name, msgs.map((m) => encode(topic, m)))
+    },
+    subscribe,
+    drain,
+    lag,
+    health() {
+      if (closed) return { ok: false, detail: 'closed' }
+      const crashed = [...members].filter((m) => m.crashed)
+      if (!producerUp) return { ok: false, detail: 'producer disconnected' }
+      if (crashed.length) return { ok: false, detail: `consumer ${crashed[0]!.groupId}: ${crashed[0]!.crashed}` }
+      return { ok: true, detail: `lag ${lag()}, ${members.size} consumers` }
+    },
+    async close() {
+      if (closed) return
+      for (const o of outs.values()) { if (o.timer) { clearTimeout(o.timer); o.timer = null; void flush(o) } }
+      // Let queued sends finish before the producer goes.
+      for (let i = 0; i < 200 && [...outs.values()].some((o) => o.flushing || o.queue.length); i++) await new Promise((r) => setTimeout(r, 25))
+      closed = true
+      const ms = [...members]
+      members.clear()
+      await Promise.allSettled(ms.map(async (m) => { m.closed = true; await m.consumer.disconnect() }))
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+    },
+  }
+  return bus
+}
