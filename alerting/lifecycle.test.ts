@@ -94,7 +94,7 @@ describe('lifecycle: findings', () => {
   it('never mutates its input', () => {
     const { w } = run([{ input: on(2, 1.2) }])
     const frozen = structuredClone(w!)
-    apply(w, on(1, 1.9).type === 'finding' ? on(1, 1.9) : off, T0 + 5)
+    apply(w, on(1, 1.9), T0 + 5)
     apply(w, cmd('ack'), T0 + 5)
     expect(w).toEqual(frozen)
   })

@@ -55,9 +55,13 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
     return bus.publishMany(topics.findings, out)
   }
 
+  const inFlight = new Set<Promise<void>>()
   function publishInBackground(out: Finding[], what: string): void {
     if (!out.length) return
-    publish(out).catch((err: unknown) => { lastError = errorMessage(err); logger.error({ err: lastError }, `rules: publishing ${what} findings failed`) })
+    const p = publish(out)
+      .catch((err: unknown) => { lastError = errorMessage(err); logger.error({ err: lastError }, `rules: publishing ${what} findings failed`) })
+      .finally(() => { inFlight.delete(p) })
+    inFlight.add(p)
   }
 
   /** Compiles a registry version; returns clears for rules or sensors that disappeared while active. */
@@ -140,6 +144,7 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
       const s = subs
       subs = []
       await Promise.all(s.map((x) => x.unsubscribe()))
+      await Promise.all([...inFlight])
     },
     health() {
       if (!running) return { ok: false, detail: 'stopped' }

@@ -250,6 +250,16 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
 
   /** Pin a new group's start (earliest or the current end) so nothing published after subscribe() is missed. */
   async function pinStart(groupId: string, full: string, fromBeginning: boolean): Promise<void> {
+    // Right after createTopics the metadata may still be settling (NOT_LEADER...): retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try { return await pinStartOnce(groupId, full, fromBeginning) } catch (err) {
+        if (attempt >= 20 || (err as { retriable?: boolean }).retriable === false) throw err
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 5)))
+      }
+    }
+  }
+
+  async function pinStartOnce(groupId: string, full: string, fromBeginning: boolean): Promise<void> {
     const committed = await admin.fetchOffsets({ groupId, topics: [full] })
     const parts = committed[0]?.partitions ?? []
     if (parts.some((x) => Number(x.offset) >= 0)) return

@@ -1,104 +1,66 @@
-// The in-process bus (embedded mode). Per consumer-group member, one FIFO queue drained in order, so
-// per-key order holds; a bounded queue makes publishers wait (backpressure) instead of growing memory.
-// Retries and dead letters follow the Bus contract.
+// The in-process bus (embedded mode). Each consumer group has fixed partitions (key → partition by
+// hash), each a FIFO; a partition is handled by one member at a time and each member handles one
+// message at a time, so per-key order holds even while members join or leave, and a leaving member's
+// backlog passes to the others. A group backlog at highWaterMark makes publishers to that topic wait
+// (backpressure, never a deadlock on another topic). Retries and dead letters follow the Bus contract.
 import type { Static, TSchema } from 'typebox'
 import type { Topic } from '../contracts/topics.js'
 import { errorMessage, isRetriable } from '../runtime/errors.js'
+import { systemClock, type Clock } from '../runtime/clock.js'
 import type { Bus, DeadLetter, Handler, MessageMeta, SubscribeOptions, Subscription } from './bus.js'
 
 export interface MemoryBusOptions {
-  /** Queue length per consumer at which publishers wait. */
+  /** Messages waiting in one consumer group at which publishers to its topic wait. */
   highWaterMark?: number
   retries?: number
   retryDelayMs?: number
+  /** Partitions per consumer group (how finely members share the load); default 16. */
+  partitions?: number
   /** Where dead letters go besides the subscriber's callback. */
   onDeadLetter?: (letter: DeadLetter) => void
+  /** Stamps dead letters; default the system clock. */
+  clock?: Clock
 }
 
-interface Member {
-  handler: Handler<TSchema>
-  queue: { value: unknown; key: string; offset: number }[]
-  head: number
-  running: boolean
-  closed: boolean
-  opts: SubscribeOptions
-}
-
-interface Group { members: Member[] }
+interface Item { value: unknown; key: string; offset: number; partition: number }
+interface Part { queue: Item[]; head: number; busy: boolean }
+interface Member { handler: Handler<TSchema>; running: boolean; closed: boolean; opts: SubscribeOptions }
+interface Group { topic: string; members: Member[]; parts: Part[]; pending: number; inFlight: number }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
-  const highWater = options.highWaterMark ?? 200_000
-  const retries = options.retries ?? 3
-  const retryDelayMs = options.retryDelayMs ?? 20
-  const groups = new Map<string, Map<string, Group>>() // topic -> group -> members
+  const highWater = Math.max(1, options.highWaterMark ?? 200_000)
+  const retries = Math.max(0, options.retries ?? 3)
+  const retryDelayMs = Math.max(0, options.retryDelayMs ?? 20)
+  const nParts = Math.max(1, Math.floor(options.partitions ?? 16))
+  const clock = options.clock ?? systemClock()
+  const groups = new Map<string, Map<string, Group>>() // topic -> group name -> group
   const offsets = new Map<string, number>()
-  let waiters: (() => void)[] = []
+  const waiters = new Map<string, (() => void)[]>() // topic -> publishers waiting for room
   let idleWaiters: (() => void)[] = []
   let closed = false
 
-  const pending = (m: Member): number => m.queue.length - m.head
+  const newParts = (): Part[] => Array.from({ length: nParts }, () => ({ queue: [], head: 0, busy: false }))
 
-  function totalLag(): number {
-    let n = 0
-    for (const gs of groups.values()) for (const g of gs.values()) for (const m of g.members) n += pending(m)
-    return n
+  function allGroups(): Group[] {
+    const out: Group[] = []
+    for (const gs of groups.values()) for (const g of gs.values()) out.push(g)
+    return out
   }
-
-  function maxLag(): number {
-    let n = 0
-    for (const gs of groups.values()) for (const g of gs.values()) for (const m of g.members) n = Math.max(n, pending(m))
-    return n
-  }
-
-  function wakeWaiters(): void {
-    if (waiters.length && maxLag() < highWater / 2) { const w = waiters; waiters = []; for (const f of w) f() }
-    if (idleWaiters.length && totalLag() === 0 && !anyRunning()) { const w = idleWaiters; idleWaiters = []; for (const f of w) f() }
-  }
-
-  function anyRunning(): boolean {
-    for (const gs of groups.values()) for (const g of gs.values()) for (const m of g.members) if (m.running) return true
+  const totalLag = (): number => allGroups().reduce((n, g) => n + g.pending, 0)
+  const busy = (): boolean => allGroups().some((g) => g.inFlight > 0 || g.members.some((m) => m.running))
+  const topicFull = (topic: string): boolean => {
+    for (const g of groups.get(topic)?.values() ?? []) if (g.pending >= highWater) return true
     return false
   }
-
-  async function deliver(m: Member, item: { value: unknown; key: string; offset: number }, topic: string): Promise<void> {
-    const meta: MessageMeta = { topic, key: item.key, offset: String(item.offset), partition: 0 }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const r = m.handler(item.value as never, meta)
-        if (r && typeof (r as Promise<void>).then === 'function') await r
-        return
-      } catch (err) {
-        if (!isRetriable(err) || attempt > retries) {
-          const letter: DeadLetter = { topic, key: item.key, value: item.value, error: errorMessage(err), attempts: attempt, at: Date.now() }
-          m.opts.onDeadLetter?.(letter)
-          options.onDeadLetter?.(letter)
-          return
-        }
-        await new Promise((r) => setTimeout(r, retryDelayMs * attempt))
-      }
-    }
+  const topicRoomy = (topic: string): boolean => {
+    for (const g of groups.get(topic)?.values() ?? []) if (g.pending >= highWater / 2) return false
+    return true
   }
 
-  function run(m: Member, topic: string): void {
-    if (m.running || m.closed) return
-    m.running = true
-    setImmediate(async () => {
-      let n = 0
-      while (m.head < m.queue.length && !m.closed) {
-        const item = m.queue[m.head]!
-        m.queue[m.head++] = undefined as never
-        await deliver(m, item, topic)
-        if (++n % 512 === 0) { compact(m); wakeWaiters(); await new Promise((r) => setImmediate(r)) }
-      }
-      compact(m)
-      m.running = false
-      wakeWaiters()
-      if (m.head < m.queue.length) run(m, topic)
-    })
-  }
-
-  function compact(m: Member): void {
-    if (m.head > 0 && (m.head === m.queue.length || m.head > 4096)) { m.queue = m.queue.slice(m.head); m.head = 0 }
+  function wake(topic: string): void {
+    const w = waiters.get(topic)
+    if (w?.length && (closed || topicRoomy(topic))) { waiters.delete(topic); for (const f of w) f() }
+    if (idleWaiters.length && totalLag() === 0 && !busy()) { const i = idleWaiters; idleWaiters = []; for (const f of i) f() }
   }
 
   function hashKey(key: string): number {
@@ -107,22 +69,92 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     return h >>> 0
   }
 
+  const ownerOf = (g: Group, p: number): Member | undefined => g.members[p % Math.max(1, g.members.length)]
+
+  /** The oldest waiting message among the free partitions this member owns. */
+  function nextFor(g: Group, m: Member): Part | undefined {
+    const idx = g.members.indexOf(m)
+    if (idx < 0) return undefined
+    let best: Part | undefined
+    for (let p = idx; p < g.parts.length; p += g.members.length) {
+      const part = g.parts[p]!
+      if (part.busy || part.head >= part.queue.length) continue
+      if (!best || part.queue[part.head]!.offset < best.queue[best.head]!.offset) best = part
+    }
+    return best
+  }
+
+  async function deliver(g: Group, m: Member, item: Item): Promise<void> {
+    const meta: MessageMeta = { topic: g.topic, key: item.key, offset: String(item.offset), partition: item.partition }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await m.handler(item.value as never, meta)
+        return
+      } catch (err) {
+        if (!isRetriable(err) || attempt > retries) {
+          const letter: DeadLetter = { topic: g.topic, key: item.key, value: item.value, error: errorMessage(err), attempts: attempt, at: clock.now() }
+          for (const cb of [m.opts.onDeadLetter, options.onDeadLetter]) {
+            try { cb?.(letter) } catch { /* a failing dead-letter callback must not stop the consumer */ }
+          }
+          return
+        }
+        await new Promise((r) => setTimeout(r, retryDelayMs * attempt))
+      }
+    }
+  }
+
+  function kick(g: Group, m: Member): void {
+    if (m.running || m.closed) return
+    m.running = true
+    setImmediate(() => { void work(g, m) })
+  }
+
+  async function work(g: Group, m: Member): Promise<void> {
+    let n = 0
+    try {
+      for (;;) {
+        if (m.closed) break
+        const part = nextFor(g, m)
+        if (!part) break
+        const item = part.queue[part.head]!
+        part.queue[part.head++] = undefined as never
+        if (part.head === part.queue.length || part.head > 4096) { part.queue = part.queue.slice(part.head); part.head = 0 }
+        g.pending--
+        g.inFlight++
+        part.busy = true
+        try { await deliver(g, m, item) } finally { part.busy = false; g.inFlight-- }
+        // Ownership may have moved while the message was in flight: hand the partition on.
+        const owner = ownerOf(g, item.partition)
+        if (owner && owner !== m) kick(g, owner)
+        if (waiters.has(g.topic)) wake(g.topic)
+        if (++n % 256 === 0) await new Promise((r) => setImmediate(r))
+      }
+    } finally {
+      m.running = false
+      wake(g.topic)
+      // A partition this member still owns may have filled while it was finishing.
+      if (!m.closed && nextFor(g, m)) kick(g, m)
+    }
+  }
+
   function enqueue(topicName: string, key: string, value: unknown): void {
     const gs = groups.get(topicName)
     if (!gs) return
     const offset = (offsets.get(topicName) ?? 0) + 1
     offsets.set(topicName, offset)
+    const p = hashKey(key) % nParts
     for (const g of gs.values()) {
-      const live = g.members.filter((m) => !m.closed)
-      if (!live.length) continue
-      const m = live.length === 1 ? live[0]! : live[hashKey(key) % live.length]!
-      m.queue.push({ value, key, offset })
-      run(m, topicName)
+      if (!g.members.length) continue
+      g.parts[p]!.queue.push({ value, key, offset, partition: p })
+      g.pending++
+      kick(g, ownerOf(g, p)!)
     }
   }
 
-  async function backpressure(): Promise<void> {
-    if (maxLag() >= highWater) await new Promise<void>((r) => waiters.push(r))
+  async function backpressure(topic: string): Promise<void> {
+    while (!closed && topicFull(topic)) {
+      await new Promise<void>((r) => { const w = waiters.get(topic) ?? []; w.push(r); waiters.set(topic, w) })
+    }
   }
 
   const bus: Bus = {
@@ -130,40 +162,54 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     async publish<S extends TSchema>(topic: Topic<S>, msg: Static<S>) {
       if (closed) throw new Error('bus closed')
       enqueue(topic.name, topic.key(msg), msg)
-      await backpressure()
+      await backpressure(topic.name)
     },
     async publishMany<S extends TSchema>(topic: Topic<S>, msgs: readonly Static<S>[]) {
       if (closed) throw new Error('bus closed')
       for (const msg of msgs) enqueue(topic.name, topic.key(msg), msg)
-      await backpressure()
+      await backpressure(topic.name)
     },
     async subscribe<S extends TSchema>(topic: Topic<S>, opts: SubscribeOptions, handler: Handler<S>): Promise<Subscription> {
       let gs = groups.get(topic.name)
       if (!gs) { gs = new Map(); groups.set(topic.name, gs) }
       let g = gs.get(opts.group)
-      if (!g) { g = { members: [] }; gs.set(opts.group, g) }
-      const m: Member = { handler: handler as Handler<TSchema>, queue: [], head: 0, running: false, closed: false, opts }
-      g.members.push(m)
+      if (!g) { g = { topic: topic.name, members: [], parts: newParts(), pending: 0, inFlight: 0 }; gs.set(opts.group, g) }
+      const group = g
+      const m: Member = { handler: handler as Handler<TSchema>, running: false, closed: false, opts }
+      group.members.push(m)
+      for (const x of group.members) kick(group, x) // partitions were reassigned
       return {
         async unsubscribe() {
+          if (m.closed) return
           m.closed = true
-          g!.members = g!.members.filter((x) => x !== m)
-          wakeWaiters()
+          group.members = group.members.filter((x) => x !== m)
+          if (!group.members.length) {
+            // Nobody left in the group: its backlog goes with it (no retention in memory).
+            group.parts = newParts()
+            group.pending = 0
+          } else {
+            for (const x of group.members) kick(group, x)
+          }
+          wake(group.topic)
         },
       }
     },
     drain(timeoutMs = 10_000) {
-      if (totalLag() === 0 && !anyRunning()) return Promise.resolve()
+      if (totalLag() === 0 && !busy()) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`bus did not drain within ${timeoutMs} ms (lag ${totalLag()})`)), timeoutMs)
-        idleWaiters.push(() => { clearTimeout(t); resolve() })
+        const done = (): void => { clearTimeout(t); resolve() }
+        const t = setTimeout(() => {
+          idleWaiters = idleWaiters.filter((f) => f !== done)
+          reject(new Error(`bus did not drain within ${timeoutMs} ms (lag ${totalLag()})`))
+        }, timeoutMs)
+        idleWaiters.push(done)
       })
     },
     lag: totalLag,
     health: () => ({ ok: !closed, detail: `lag ${totalLag()}` }),
     async close() {
       closed = true
-      const w = waiters; waiters = []; for (const f of w) f()
+      for (const t of [...waiters.keys()]) wake(t)
     },
   }
   return bus

@@ -86,21 +86,22 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
 
   function flushAll(): Promise<void> {
     if (flushing) return flushing.then(() => (buffered() > 0 && !shared.closed ? flushAll() : undefined))
-    flushing = (async () => {
-      try {
-        while (buffered() > 0) {
-          const chunk = buf.slice(head, head + batchMax)
-          try { writeChunk(chunk) } catch (err) {
-            throw new AppError('STORE_UNAVAILABLE', `telemetry flush failed: ${(err as Error).message}`, { retriable: true, cause: err })
-          }
-          head += chunk.length
-          written += chunk.length
-          compact()
-          if (buffered() > 0) await yieldToLoop()
+    const run = async (): Promise<void> => {
+      while (buffered() > 0) {
+        const chunk = buf.slice(head, head + batchMax)
+        try { writeChunk(chunk) } catch (err) {
+          throw new AppError('STORE_UNAVAILABLE', `telemetry flush failed: ${(err as Error).message}`, { retriable: true, cause: err })
         }
-      } finally { flushing = null }
-    })()
-    return flushing
+        head += chunk.length
+        written += chunk.length
+        compact()
+        if (buffered() > 0) await yieldToLoop()
+      }
+    }
+    // Cleared by identity after it settles (a run that never awaits settles before this assignment).
+    const p: Promise<void> = run().finally(() => { if (flushing === p) flushing = null })
+    flushing = p
+    return p
   }
 
   function backgroundFlush(): void {

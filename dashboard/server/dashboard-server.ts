@@ -105,7 +105,6 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
-    disableRequestLogging: true,
     return503OnClosing: true,
   })
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)

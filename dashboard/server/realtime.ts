@@ -144,7 +144,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     socket.on('subscribe', (req: unknown, ack?: unknown) => {
       if (!checkSubscribe.Check(req)) { answer(ack, { ok: false, error: 'expected {enterpriseId: string}' }); return }
       const j = currentJurisdiction(socket)
-      if (!j || !j.seesEnterprise(req.enterpriseId)) { answer(ack, { ok: false, error: `enterprise "${req.enterpriseId}" not found` }); return }
+      if (!j || !registry.current().enterprises.has(req.enterpriseId) || !j.seesEnterprise(req.enterpriseId)) { answer(ack, { ok: false, error: `enterprise "${req.enterpriseId}" not found` }); return }
       const current = [...socket.rooms].filter((r) => r.startsWith('e:')).length
       if (current >= maxSubs && !socket.rooms.has(enterpriseRoom(req.enterpriseId))) { answer(ack, { ok: false, error: `at most ${maxSubs} subscriptions per connection` }); return }
       void socket.join(enterpriseRoom(req.enterpriseId))

@@ -23,10 +23,11 @@ function model(over: Partial<MapModel> = {}): MapModel {
 }
 
 type Accessor<T> = (d: T) => unknown
-const byId = (layers: ReturnType<typeof buildLayers>, id: string) => {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const byId = (layers: ReturnType<typeof buildLayers>, id: string): { id: string; props: Record<string, any> } => {
   const l = layers.find((x) => x.id === id)
   if (!l) throw new Error(`no layer ${id}`)
-  return l
+  return l as unknown as { id: string; props: Record<string, any> }
 }
 
 describe('layer builders', () => {
