@@ -127,7 +127,7 @@ describe('alerting stage: findings → warnings', () => {
 
   it('ignores malformed findings without crashing', async () => {
     const t = await setup()
-    await t.bus.publish(topics.findings, { key: 42 } as unknown as Finding)
+    await t.bus.publish(topics.findings, { key: 42, enterpriseId: 'E1' } as unknown as Finding)
     await t.finding({ level: 2, kind: 'nonsense' as never })
     await t.finding({ level: 2 })
     expect(t.warnings).toHaveLength(1)

@@ -5,12 +5,15 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import Type from 'typebox'
 import { pino } from 'pino'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import type { Topic } from '../contracts/topics.js'
 import { AppError } from '../runtime/errors.js'
 import type { Bus, DeadLetter, MessageMeta } from './bus.js'
 import { busContract } from './bus.contract.js'
 import { createKafkaBus, type KafkaBusOptions } from './kafka-bus.js'
+
+// Joining a Kafka consumer group takes seconds (rebalance), not microseconds: allow for it.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 })
 
 const brokersEnv = process.env.KAFKA_BROKERS
 const required = process.env.CI === 'true' || process.env.YUJING_REQUIRE_SERVICES === '1'
@@ -147,7 +150,7 @@ if (!brokers.length && required) {
       await bus.publish(orders, { enterpriseId: 'r', n: 1 })
       await until(() => got.length === 1, 20_000, 'first message')
       execFileSync('bash', [script, 'stop', '--port', port], { stdio: 'ignore' })
-      await until(() => !bus.health().ok, 60_000, 'health to turn bad').catch(() => undefined)
+      await until(() => !bus.health().ok, 10_000, 'health to turn bad').catch(() => undefined)
       execFileSync('bash', [script, 'start', '--port', port], { stdio: 'ignore', timeout: 120_000 })
       await bus.publish(orders, { enterpriseId: 'r', n: 2 })
       await until(() => got.includes(2), 90_000, 'message after restart')

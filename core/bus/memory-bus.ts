@@ -88,7 +88,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     const meta: MessageMeta = { topic: g.topic, key: item.key, offset: String(item.offset), partition: item.partition }
     for (let attempt = 1; ; attempt++) {
       try {
-        await m.handler(item.value as never, meta)
+        const r = m.handler(item.value as never, meta)
+        if (r && typeof (r as Promise<void>).then === 'function') await r
         return
       } catch (err) {
         if (!isRetriable(err) || attempt > retries) {

@@ -52,13 +52,16 @@ describe('InfluxDB telemetry against a dead server', () => {
       slowest = Math.max(slowest, performance.now() - a)
     }
     const total = performance.now() - t0
-    expect(total).toBeLessThan(500)
-    expect(slowest).toBeLessThan(100)
+    // Coarse guards only (JIT warm-up and GC pauses vary): write() never waits for the network.
+    expect(total).toBeLessThan(2000)
+    expect(slowest).toBeLessThan(1000)
     let st = s.stats()
     expect(st.buffered).toBeLessThanOrEqual(1000)
     expect(st.dropped).toBe(4000)
     expect(reported).toBe(4000)
-    await sleep(300) // several failed attempts with backoff
+    // Wait for failed attempts (with backoff) to have happened.
+    for (let t = 0; t < 60 && !rec.warns.some((m) => m.includes('retrying')); t++) await sleep(50)
+    await sleep(200)
     st = s.stats()
     expect(st.written).toBe(0)
     expect(st.buffered + st.dropped).toBe(5000)
@@ -70,6 +73,26 @@ describe('InfluxDB telemetry against a dead server', () => {
     expect(reported).toBe(5000)
     s.write(readingBatch([{ ts: 1, value: 1 }]))
     expect(s.stats().dropped).toBe(5001)
+  })
+
+  it('against a server that accepts but never answers: write() returns at once and one request at a time is in flight', async () => {
+    const conns: Socket[] = []
+    let requests = 0
+    const hang = createServer((c) => { conns.push(c); c.on('data', (d) => { if (d.toString('latin1').startsWith('POST ')) requests++ }); c.on('error', () => {}) })
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r))
+    const port = (hang.address() as AddressInfo).port
+    const s = createInfluxTelemetry({ url: `http://127.0.0.1:${port}`, token: 't', org: 'o', bucket: 'b', batchSize: 100, flushIntervalMs: 10, maxBufferLines: 2000, timeoutMs: 400 })
+    try {
+      for (let b = 0; b < 10; b++) s.write(readingBatch(Array.from({ length: 100 }, (_, i) => ({ ts: 1_795_000_000_000 + b * 100 + i, value: i }))))
+      await sleep(250)
+      expect(requests).toBe(1)
+      expect(s.stats()).toEqual({ buffered: 1000, written: 0, dropped: 0 })
+    } finally {
+      await s.close()
+      for (const c of conns) c.destroy()
+      await new Promise<void>((r) => hang.close(() => r()))
+    }
+    expect(s.stats()).toEqual({ buffered: 0, written: 0, dropped: 1000 })
   })
 
   it('counts bad items as dropped and never throws on odd input', async () => {

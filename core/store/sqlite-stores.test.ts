@@ -15,7 +15,11 @@ import { kvStoreContract } from './kv-store.contract.js'
 
 const dirs: string[] = []
 const owners = new WeakMap<object, { stores: Stores; opts: SqliteStoreOptions }>()
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+const opened: Stores[] = []
+afterAll(async () => {
+  for (const s of opened) await s.close()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'yujing-sqlite-'))
@@ -27,6 +31,7 @@ function tmp(): string {
 function factory<K extends keyof Omit<Stores, 'health' | 'close'>>(key: K, extra: Partial<SqliteStoreOptions> = {}) {
   const open = async (opts: SqliteStoreOptions): Promise<Stores[K]> => {
     const stores = await openSqliteStores(opts)
+    opened.push(stores)
     owners.set(stores[key], { stores, opts })
     // The test closes only the store it uses; release the others so the files close too.
     for (const k of ['warnings', 'telemetry', 'rejections', 'registry', 'risk', 'kv'] as const) if (k !== key) await stores[k].close()

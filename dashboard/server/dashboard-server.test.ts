@@ -1,5 +1,8 @@
 // HTTP API over a real socket: auth, roles, jurisdiction, commands through the bus, errors, headers.
 import { createServer } from 'node:net'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { topics } from '../../core/contracts/topics.js'
 import { makeWarning } from './testing/fixture.js'
@@ -139,6 +142,14 @@ describe('roles and commands', () => {
     expect(h.alerting.commands).toHaveLength(1)
     expect(h.alerting.commands[0]).toMatchObject({ action: 'ack', warningId: 'W1', by: 'duty', note: '已核查' })
     expect(h.alerting.commands[0]!.commandId).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  test('ack and dispose without a body are accepted', async () => {
+    const token = await h.login('duty')
+    const r = await fetch(`${h.base}/api/warnings/W1/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(r.status).toBe(200)
+    expect((await r.json()).status).toBe('acknowledged')
+    expect(h.alerting.commands[0]!.note).toBeUndefined()
   })
 
   test('a second ack → 409 passed through from alerting; close then close again → 409', async () => {
@@ -360,7 +371,45 @@ describe('registry administration', () => {
   })
 })
 
+describe('static client', () => {
+  test('serves the built client at / with SPA fallback; API misses stay JSON errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yujing-web-'))
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>yujing</title>')
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)')
+    const h2 = await startHarness({ staticDir: dir })
+    try {
+      const root = await h2.api('/')
+      expect(root.status).toBe(200)
+      expect(String(root.body)).toContain('<title>yujing</title>')
+      expect((await h2.api('/app.js')).headers.get('content-type')).toContain('javascript')
+      const deep = await h2.api('/enterprises/E1', { headers: { accept: 'text/html' } })
+      expect(deep.status).toBe(200)
+      expect(String(deep.body)).toContain('<title>yujing</title>')
+      expectError(await h2.api('/api/nope', { token: await h2.login('viewer'), headers: { accept: 'text/html' } }), 404, 'NOT_FOUND')
+      expectError(await h2.api('/missing.js'), 404)
+    } finally {
+      await h2.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('hardening', () => {
+  test('health reports degraded checks (200; 503 with ?strict=1)', async () => {
+    const bus = createMemoryBus()
+    const s = await createDashboardServer({
+      bus, registry: createRegistryHolder(indexRegistry(fixtureDoc())), stores: createMemoryStores(), metrics: createMetrics({ defaults: false }),
+      logger: createLogger({ level: 'silent' }), clock: fakeClock(), health: () => ({ status: 'degraded', checks: { bus: { ok: false, detail: 'lag 9000' } } }),
+      options: { tokenSecret: 'another-secret-0123456789', instanceId: 'd' },
+    })
+    try {
+      const r = await s.app.inject({ method: 'GET', url: '/api/health' })
+      expect(r.statusCode).toBe(200)
+      expect(r.json()).toEqual({ status: 'degraded', checks: { bus: { ok: false, detail: 'lag 9000' } } })
+      expect((await s.app.inject({ method: 'GET', url: '/api/health?strict=1' })).statusCode).toBe(503)
+    } finally { await s.close(); await bus.close() }
+  })
+
   test('security headers are set; CSP allows own scripts, blob: workers', async () => {
     const r = await h.api('/api/health')
     const csp = r.headers.get('content-security-policy')!

@@ -37,6 +37,11 @@ function parseLevels(v: string | undefined): WarningLevel[] | undefined {
   })
 }
 
+/** ack and dispose may be sent without a body. */
+async function emptyBodyIsEmptyObject(request: { body: unknown }): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {}
+}
+
 export function warningRoutes(app: TypedApp, ctx: RouteContext): void {
   async function visibleWarning(me: AuthUser, id: string): Promise<Warning> {
     const w = (await ctx.stores.warnings.get(id)) ?? ctx.live.warning(id)
@@ -111,13 +116,15 @@ export function warningRoutes(app: TypedApp, ctx: RouteContext): void {
 
   app.post('/api/warnings/:id/ack', {
     config: { auth: 'duty' },
-    schema: { tags: ['warnings'], summary: 'Acknowledge (from open); 409 otherwise', params: Params, body: Type.Optional(NoteBody) },
-  }, async (request) => command(caller(request), request.params.id, 'ack', request.body?.note))
+    preValidation: emptyBodyIsEmptyObject,
+    schema: { tags: ['warnings'], summary: 'Acknowledge (from open); 409 otherwise. The body {note} is optional.', params: Params, body: NoteBody },
+  }, async (request) => command(caller(request), request.params.id, 'ack', request.body.note))
 
   app.post('/api/warnings/:id/dispose', {
     config: { auth: 'duty' },
-    schema: { tags: ['warnings'], summary: 'Start disposal (from open or acknowledged); 409 otherwise', params: Params, body: Type.Optional(NoteBody) },
-  }, async (request) => command(caller(request), request.params.id, 'dispose', request.body?.note))
+    preValidation: emptyBodyIsEmptyObject,
+    schema: { tags: ['warnings'], summary: 'Start disposal (from open or acknowledged); 409 otherwise. The body {note} is optional.', params: Params, body: NoteBody },
+  }, async (request) => command(caller(request), request.params.id, 'dispose', request.body.note))
 
   app.post('/api/warnings/:id/close', {
     config: { auth: 'duty' },
