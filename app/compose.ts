@@ -113,7 +113,7 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
         maxPayloadBytes: config.ingest.maxPayloadBytes,
         defaultGatewayRate: config.ingest.defaultGatewayRate,
         heartbeatIntervalMs: config.ingest.heartbeatIntervalMs,
-        instanceId: config.instanceId,
+        instance: config.instanceId,
       },
     })
     stages.push(ingest)

@@ -110,6 +110,9 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
 
   let closed = false
   const ensured = new Map<string, Promise<void>>()
+  /** Topics this bus created and has not yet sent to: their offsets are known to be 0 (no listOffsets, which
+   *  answers NOT_LEADER for a few seconds after creation on KRaft). */
+  const createdHere = new Set<string>()
   const outs = new Map<string, TopicOut>()
   const members = new Set<Member>()
   const groupLocks = new Map<string, Promise<unknown>>()
@@ -119,7 +122,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     let p = ensured.get(full)
     if (!p) {
       p = admin.createTopics({ topics: [{ topic: full, numPartitions: partitions, replicationFactor }], waitForLeaders: true })
-        .then(() => undefined)
+        .then((created) => { if (created) createdHere.add(full) })
         .catch((err: unknown) => {
           const e = err as { type?: string; errors?: { type?: string }[] }
           if (e.type === 'TOPIC_ALREADY_EXISTS' || e.errors?.every((x) => x.type === 'TOPIC_ALREADY_EXISTS')) return
@@ -172,6 +175,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         const batch = o.queue.shift()!
         try {
           await ensureTopic(o.name)
+          createdHere.delete(o.name)
           await producer.send({ topic: o.name, acks: -1, messages: batch.messages })
           for (const w of batch.waiters) w.resolve()
         } catch (err) {
@@ -197,6 +201,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     const letter: DeadLetter = { topic: topicName, key, value, error: errorMessage(err), attempts, at: clock.now() }
     const target = prefix + dlqName(topicName)
     await ensureTopic(target)
+    createdHere.delete(target)
     // The original value unchanged; the reason in headers, so the DLQ can be replayed as is.
     await producer.send({
       topic: target,
@@ -267,6 +272,10 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     const committed = await admin.fetchOffsets({ groupId, topics: [full] })
     const parts = committed[0]?.partitions ?? []
     if (parts.some((x) => Number(x.offset) >= 0)) return
+    if (createdHere.has(full)) {
+      await admin.setOffsets({ groupId, topic: full, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: '0' })) })
+      return
+    }
     const ends = await admin.fetchTopicOffsets(full)
     await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: fromBeginning ? e.low : e.high })) })
   }

@@ -88,8 +88,6 @@ export interface DashboardServer {
   close(): Promise<void>
 }
 
-const NOT_SPA = /^\/(api|socket\.io|docs|metrics)(\/|$|\?)/
-
 export async function createDashboardServer(deps: DashboardDeps): Promise<DashboardServer> {
   const { bus, registry, stores, metrics, logger, clock, options } = deps
   const auth = createAuth({
@@ -143,7 +141,9 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
-  installErrorHandlers(app)
+  const staticRoot = options.staticDir ? resolve(options.staticDir) : undefined
+  const serveStatic = !!staticRoot && existsSync(resolve(staticRoot, 'index.html'))
+  installErrorHandlers(app, { spaIndex: serveStatic })
   registerAuthHook(app, auth)
 
   const ctx: RouteContext = {
@@ -162,18 +162,8 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
   statsRoutes(app, ctx)
   registryRoutes(app, ctx, admin)
 
-  const staticRoot = options.staticDir ? resolve(options.staticDir) : undefined
-  if (staticRoot && existsSync(resolve(staticRoot, 'index.html'))) {
+  if (staticRoot && serveStatic) {
     await app.register(fastifyStatic, { root: staticRoot, wildcard: true, index: 'index.html', maxAge: '1h' })
-    // SPA fallback: unknown GET paths outside the API render the client, which routes itself.
-    app.setNotFoundHandler((request, reply) => {
-      const accept = String(request.headers.accept ?? '')
-      if (request.method === 'GET' && !NOT_SPA.test(request.url) && accept.includes('text/html')) {
-        return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').sendFile('index.html')
-      }
-      const path = request.url.split('?')[0] ?? ''
-      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path.slice(0, 200)}` } })
-    })
   } else if (staticRoot) {
     logger.info({ staticDir: staticRoot }, 'web client not built (no index.html): serving the API only')
   }

@@ -1,6 +1,7 @@
 // One error shape for every HTTP failure: {error: {code, message}} with the right status. AppError
 // codes and fastify's own 4xx errors keep their message; anything else is a logged, generic 500.
 import type { FastifyError, FastifyInstance } from 'fastify'
+import type {} from '@fastify/static' // reply.sendFile typings
 import { AppError, type ErrorCode } from '../../core/runtime/errors.js'
 
 export const STATUS_OF_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
@@ -16,7 +17,11 @@ export const unauthorized = (message = 'authentication required'): AppError => n
 
 interface ErrorBody { error: { code: string; message: string; details?: unknown } }
 
-export function installErrorHandlers(app: FastifyInstance): void {
+/** Paths that never fall back to the web client. */
+const NOT_SPA = /^\/(api|socket\.io|docs|metrics)(\/|$|\?)/
+
+/** `spaIndex`: unknown GET paths outside the API that accept HTML get the client's index.html. */
+export function installErrorHandlers(app: FastifyInstance, opts: { spaIndex?: boolean } = {}): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
     let status = 500
     let body: ErrorBody = { error: { code: 'INTERNAL', message: 'internal error' } }
@@ -42,7 +47,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return reply.status(status).type('application/json; charset=utf-8').send(body)
   })
   app.setNotFoundHandler((request, reply) => {
+    if (opts.spaIndex && request.method === 'GET' && !NOT_SPA.test(request.url) && String(request.headers.accept ?? '').includes('text/html')) {
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').sendFile('index.html')
+    }
     const path = request.url.split('?')[0] ?? ''
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path.slice(0, 200)}` } })
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path.slice(0, 200)}` } })
   })
 }

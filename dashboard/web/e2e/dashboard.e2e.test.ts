@@ -10,12 +10,14 @@ import { decodePng, countPixels, looksLike } from './png.js'
 import { login, newPage, skipReason, startEnv, stopEnv, waitMapDrawn, type Env } from './harness.js'
 
 const reason = skipReason()
+/** Per-test budget: software WebGL on a busy 2-CPU machine is slow. */
+const T = 150_000
 const XSS_NAME = '<img src=x onerror=alert(1)>化工'
 
 async function mapPixels(page: Page) {
   // Let a couple more frames land, then read what is really on screen.
   await page.waitForTimeout(300)
-  return decodePng(await page.locator('#map').screenshot())
+  return decodePng(await page.locator('#map').screenshot({ timeout: 90_000 }))
 }
 
 describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (${reason})` : ''}`, () => {
@@ -32,7 +34,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
   afterAll(async () => {
     await gw?.endAsync().catch(() => undefined)
     await stopEnv(env)
-  })
+  }, T)
 
   it('logs in (Chinese by default) and draws the regions in their level colours', async () => {
     duty = (await newPage(env)).page
@@ -50,7 +52,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
     await duty.click('.seg-btn[data-level="county"]')
     await duty.waitForFunction(() => ((window as unknown as { __yujingMapDrawCount?: number }).__yujingMapDrawCount ?? 0) > 2, undefined, { polling: 100, timeout: 30_000 })
     expect(countPixels(await mapPixels(duty), (r, g, b) => looksLike.blue(r, g, b) || looksLike.yellow(r, g, b))).toBeGreaterThan(2_000)
-  })
+  }, T)
 
   it('shows a warning raised by an MQTT reading live, and counts it in the header', async () => {
     other = (await newPage(env)).page
@@ -69,7 +71,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
       const n = (k: string) => Number(document.querySelector(`[data-kpi="${k}"]`)?.textContent ?? '0')
       return n('warn-red') + n('warn-orange') >= 1
     }, undefined, { polling: 100, timeout: 10_000 })
-  })
+  }, T)
 
   it('acknowledges from the list and the other browser sees the new status without reloading', async () => {
     const rowA = duty.locator(`#warning-list li[data-id="${warningId}"]`)
@@ -84,7 +86,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
     await other.locator('#warning-history li.ev-acknowledged').waitFor({ timeout: 5_000 })
     expect(await other.locator('#warning-history li.ev-acknowledged .ev-by').textContent()).toBe('duty')
     await other.keyboard.press('Escape')
-  })
+  }, T)
 
   it('closes with an outcome and a note from the detail view', async () => {
     await duty.locator(`#warning-list li[data-id="${warningId}"]`).click()
@@ -97,7 +99,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
     await duty.keyboard.press('Escape')
     // gone from the not-closed list in the other browser
     await other.locator(`#warning-list li[data-id="${warningId}"]`).waitFor({ state: 'detached', timeout: 5_000 })
-  })
+  }, T)
 
   it('gives a viewer no action buttons', async () => {
     await gw.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: new Date().toISOString(), value: 500, seq: 1 }), { qos: 1 })
@@ -112,7 +114,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
     // while the duty officer on the same warning has them
     const id = await row.getAttribute('data-id')
     await duty.locator(`#warning-list li[data-id="${id}"] button.act-ack`).waitFor({ timeout: 10_000 })
-  })
+  }, T)
 
   it('renders registry text as text: a name that looks like markup stays characters', async () => {
     await duty.evaluate(() => (window as unknown as { __yujing: { ctx: { openEnterprise(id: string): void } } }).__yujing.ctx.openEnterprise('E2'))
@@ -121,7 +123,7 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
     expect(await duty.locator('img[src="x"]').count()).toBe(0)
     await duty.click('#ent-close')
     expect(env.dialogs).toEqual([])
-  })
+  }, T)
 
   it('made no request that left the machine and threw no page errors', () => {
     expect(env.blocked).toEqual([])

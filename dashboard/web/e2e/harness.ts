@@ -68,6 +68,9 @@ export async function waitMapDrawn(page: Page): Promise<void> {
 }
 
 export async function stopEnv(env: Env | undefined): Promise<void> {
-  await env?.browser.close().catch(() => undefined)
-  await env?.proc.stop()
+  if (!env) return
+  await env.browser.close().catch(() => undefined)
+  // Never leave the server behind: SIGTERM, then SIGKILL if it has not exited within 10 s.
+  const stopped = await Promise.race([env.proc.stop().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))])
+  if (!stopped && env.proc.child.exitCode === null) env.proc.child.kill('SIGKILL')
 }
