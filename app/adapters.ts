@@ -1,7 +1,7 @@
 // The only switch on adapter kind: heavy clients load only when their adapter is selected.
 import type { Config } from '../core/config/config-schema.js'
 import type { Bus } from '../core/bus/bus.js'
-import type { Stores } from '../core/store/ports.js'
+import type { Stores, TelemetryStore } from '../core/store/ports.js'
 import type { Logger } from '../core/runtime/logger.js'
 import type { Metrics } from '../core/runtime/metrics.js'
 import { AppError } from '../core/runtime/errors.js'
@@ -21,9 +21,32 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
 }
 
 export async function openStores(cfg: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Stores> {
-  if (cfg.store.kind !== 'sqlite' || cfg.telemetry.kind !== 'sqlite') {
-    throw new AppError('CONFIG_INVALID', 'PostgreSQL and InfluxDB stores are not available in this build (unset DATABASE_URL / INFLUX_URL to use embedded storage)')
-  }
   const { openSqliteStores } = await import('../core/store/sqlite-stores.js')
-  return openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger })
+  if (cfg.store.kind === 'sqlite' && cfg.telemetry.kind === 'sqlite') return openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger })
+  // Telemetry: InfluxDB when configured, else the embedded SQLite history in the data directory.
+  let telemetry: TelemetryStore
+  let embedded: Stores | undefined
+  if (cfg.telemetry.kind === 'influx') {
+    const { createInfluxTelemetry } = await import('../core/store/influx-telemetry.js')
+    telemetry = createInfluxTelemetry({ url: cfg.telemetry.url, token: cfg.telemetry.token, org: cfg.telemetry.org, bucket: cfg.telemetry.bucket, logger: deps.logger })
+  } else {
+    embedded = await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger })
+    telemetry = embedded.telemetry
+  }
+  if (cfg.store.kind === 'postgres') {
+    const { openPostgresStores } = await import('../core/store/postgres-stores.js')
+    const pg = await openPostgresStores({ url: cfg.store.url, telemetry, logger: deps.logger })
+    if (!embedded) return pg
+    const closePg = pg.close.bind(pg)
+    return { ...pg, close: async () => { await closePg(); await embedded!.close() } }
+  }
+  // SQLite for warnings and registry, InfluxDB for readings.
+  const sqlite = embedded ?? (await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger }))
+  const closeSqlite = sqlite.close.bind(sqlite)
+  return {
+    ...sqlite,
+    telemetry,
+    health: () => sqlite.health(),
+    close: async () => { await telemetry.close(); await closeSqlite() },
+  }
 }

@@ -9,6 +9,7 @@ import type { StatsPush } from '../../core/contracts/socket-events.js'
 import type { Warning } from '../../core/contracts/warning.js'
 import { iso } from '../../core/contracts/time.js'
 import type { RegistryIndex } from '../../core/registry/registry-index.js'
+import { compareWarnings } from '../../core/store/query-rules.js'
 import type { Jurisdiction } from './jurisdiction.js'
 import type { LiveView } from './live-view.js'
 
@@ -152,10 +153,8 @@ export function sensorView(idx: RegistryIndex, live: LiveView, s: Sensor): Recor
   }
 }
 
-/** Most severe first, then newest raisedAt. */
-export function compareWarnings(a: Warning, b: Warning): number {
-  return a.level - b.level || (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : 0) || (a.id < b.id ? -1 : 1)
-}
+/** Most severe first, then newest raisedAt (the stores' own order). */
+export { compareWarnings }
 
 export function enterpriseDetail(idx: RegistryIndex, live: LiveView, e: Enterprise): Record<string, unknown> {
   const open = [...live.warnings()].filter((w) => w.enterpriseId === e.id).sort(compareWarnings)

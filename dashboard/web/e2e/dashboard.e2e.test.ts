@@ -7,12 +7,26 @@ import mqtt from 'mqtt'
 import type { Page } from 'playwright-core'
 import { PASSWORDS, TOKENS } from '../../../test/fixture-registry.js'
 import { decodePng, countPixels, looksLike } from './png.js'
-import { login, newPage, skipReason, startEnv, stopEnv, waitMapDrawn, type Env } from './harness.js'
+import { resolve } from 'node:path'
+import { login, newPage, skipReason, startEnv, stopEnv, waitMapDrawn, WEB_ROOT, type Env } from './harness.js'
 
 const reason = skipReason()
 /** Per-test budget: software WebGL on a busy 2-CPU machine is slow. */
 const T = 150_000
 const XSS_NAME = '<img src=x onerror=alert(1)>化工'
+
+/** With YUJING_SCREENSHOTS=1, save the README screenshots (map with the desk; a warning's detail). */
+async function shoot(viewer: Page, dutyPage: Page): Promise<void> {
+  if (process.env.YUJING_SCREENSHOTS !== '1') return
+  const docs = resolve(WEB_ROOT, '../../docs')
+  await dutyPage.waitForTimeout(1500)
+  await dutyPage.screenshot({ path: resolve(docs, 'dashboard-map.png'), timeout: 90_000 })
+  await dutyPage.locator('#warning-list li.warn-row').first().click()
+  await dutyPage.locator('#warning-history li').first().waitFor()
+  await dutyPage.screenshot({ path: resolve(docs, 'warning-desk.png'), timeout: 90_000 })
+  await dutyPage.keyboard.press('Escape')
+  void viewer
+}
 
 async function mapPixels(page: Page) {
   // Let a couple more frames land, then read what is really on screen.
@@ -102,11 +116,13 @@ describe.skipIf(reason !== null)(`dashboard web client in Chromium${reason ? ` (
   }, T)
 
   it('gives a viewer no action buttons', async () => {
-    await gw.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: new Date().toISOString(), value: 500, seq: 1 }), { qos: 1 })
+    // a new episode after the close: the danger persists, so a new warning is raised
+    await gw.publishAsync('sensors/E1/E1-CH4-01', JSON.stringify({ ts: new Date().toISOString(), value: 2.5, seq: 2 }), { qos: 1 })
     const viewer = (await newPage(env)).page
     await login(env, viewer, 'viewer', PASSWORDS.viewer)
     const row = viewer.locator('#warning-list li.warn-row').first()
-    await row.waitFor({ timeout: 15_000 })
+    await row.waitFor({ timeout: 30_000 })
+    await shoot(viewer, duty)
     expect(await viewer.locator('#warning-desk button.act').count()).toBe(0)
     await row.click()
     await viewer.locator('#warning-detail').waitFor()
