@@ -4,7 +4,6 @@ import type { Bus } from '../core/bus/bus.js'
 import type { Stores, TelemetryStore } from '../core/store/ports.js'
 import type { Logger } from '../core/runtime/logger.js'
 import type { Metrics } from '../core/runtime/metrics.js'
-import { AppError } from '../core/runtime/errors.js'
 
 export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metrics: Metrics; instanceId: string }): Promise<Bus> {
   switch (cfg.kind) {
@@ -15,8 +14,21 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
         onDeadLetter: (l) => deps.logger.error({ topic: l.topic, key: l.key, error: l.error, attempts: l.attempts }, 'message dead-lettered'),
       })
     }
-    case 'kafka':
-      throw new AppError('CONFIG_INVALID', 'the Kafka bus is not available in this build (unset KAFKA_BROKERS to use the in-process bus)')
+    case 'kafka': {
+      const { createKafkaBus } = await import('../core/bus/kafka-bus.js')
+      return createKafkaBus({
+        brokers: cfg.brokers,
+        clientId: `${cfg.clientId}-${deps.instanceId}`,
+        topicPrefix: cfg.topicPrefix,
+        partitions: cfg.partitions,
+        replicationFactor: cfg.replicationFactor,
+        logger: deps.logger,
+        // `<topic>.dlq` is the contract's rejection stream for readings; the bus's own dead letters
+        // (messages a consumer kept failing on) go to `<topic>.deadletter`.
+        deadLetterTopic: (name) => `${name}.deadletter`,
+        onDeadLetter: (l) => deps.logger.error({ topic: l.topic, key: l.key, error: l.error, attempts: l.attempts }, 'message dead-lettered'),
+      })
+    }
   }
 }
 

@@ -153,6 +153,7 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
           metricsPublic: config.http.metricsPublic,
           staticDir: config.http.staticDir ?? 'dashboard/web/dist',
           instanceId: config.instanceId,
+          allowWeakSecrets: config.demo,
         },
       })
       await dashboard.start()

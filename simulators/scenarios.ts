@@ -26,7 +26,7 @@ export interface ScenarioRun {
   value(sensorId: string, t: number): number | undefined
   /** Is the sensor (or its gateway) silenced at t? */
   silent(sensorId: string, gatewayId: string | undefined, t: number): boolean
-  /** Raw messages due in (from, to]. */
+  /** Raw messages due in [from, to). */
   extra(from: number, to: number): RawMessage[]
 }
 
@@ -185,12 +185,9 @@ const FACTORIES: Record<ScenarioName, Factory> = {
       silent: () => false,
       extra(from, to) {
         const out: RawMessage[] = []
-        const lo = Math.max(from, at - 1)
-        const hi = Math.min(to, endsAt - 1)
-        for (let k = Math.floor((lo - at) / 2000) + 1; at + k * 2000 <= hi; k++) {
-          if (k < 0) continue
-          out.push(kinds[k % kinds.length]!(at + k * 2000))
-        }
+        const lo = Math.max(from, at)
+        const hi = Math.min(to, endsAt)
+        for (let k = Math.ceil((lo - at) / 2000); at + k * 2000 < hi; k++) out.push(kinds[k % kinds.length]!(at + k * 2000))
         return out
       },
     }
