@@ -24,6 +24,8 @@ export const DEMO_USERS = {
   county: { password: 'yujing-county', role: 'duty' },
 } as const
 export const DEMO_PROVINCE_ID = 'R99'
+/** The seed the embedded demo uses (app/registry-bootstrap.ts); `yujing simulate` must generate the same province. */
+export const DEMO_PROVINCE_SEED = 7
 
 /** A gateway's demo token: HMAC-SHA256(secret, gatewayId), hex, 32 chars. */
 export function gatewayToken(secret: string, gatewayId: string): string {
@@ -191,7 +193,7 @@ function weightedColor(rng: Random): Color {
 }
 
 export function generateDemoProvince(opts: DemoProvinceOptions): RegistryDoc {
-  const rng = seededRandom(opts.seed ?? 20261128)
+  const rng = seededRandom(opts.seed ?? DEMO_PROVINCE_SEED)
   const count = Math.max(1, Math.floor(opts.enterprises ?? 72))
   const regions: Region[] = []
   const rects = new Map<string, Rect>()

@@ -3,7 +3,7 @@
 import { loadRegistryFile } from '../core/registry/load-registry.js'
 import { createLogger } from '../core/runtime/logger.js'
 import type { RegistryDoc } from '../core/contracts/registry.js'
-import { DEMO_SECRET, generateDemoProvince } from './demo-province.js'
+import { DEMO_PROVINCE_SEED, DEMO_SECRET, generateDemoProvince } from './demo-province.js'
 import { createSimulator, type SimulatorStats } from './simulator.js'
 
 export interface SimulateCommandOptions {
@@ -15,10 +15,14 @@ export interface SimulateCommandOptions {
   rate: number
   /** A scenario name, a comma-separated list, or "demo". */
   scenario?: string
+  /** Seed of the signals and scenarios. */
   seed?: number
+  /** Seed of the generated demo province; must match the server's (default DEMO_PROVINCE_SEED). */
+  provinceSeed?: number
   durationSeconds?: number
   qos?: 0 | 1
-  batch?: boolean
+  /** Readings per MQTT message (1 = single-reading topics), or true for up to 1000. */
+  batch?: boolean | number
   /** Secret the demo gateway tokens are derived from; must match the server's. Default DEMO_SECRET. */
   secret?: string
   /** Where the progress line goes. Default process.stderr. */
@@ -35,7 +39,7 @@ export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<
   const logger = createLogger({ level: 'warn', name: 'simulate' })
   const registry: RegistryDoc = opts.registryFile
     ? await loadRegistryFile(opts.registryFile)
-    : generateDemoProvince({ seed: opts.seed, enterprises: opts.enterprises, secret: opts.secret ?? DEMO_SECRET })
+    : generateDemoProvince({ seed: opts.provinceSeed ?? DEMO_PROVINCE_SEED, enterprises: opts.enterprises, secret: opts.secret ?? DEMO_SECRET })
   const scenarios = opts.scenario === 'demo' ? 'demo' : (opts.scenario ?? '').split(',').map((x) => x.trim()).filter(Boolean)
   let calls = 0
   let lineLength = 0

@@ -72,7 +72,7 @@ describe('simulator → embedded broker → ingest → bus', () => {
   it('batch messages at QoS 1: every acknowledged reading is on the bus', async () => {
     const r = await setup(12)
     cleanups.push(async () => { await r.stage.stop(); await r.bus.close() })
-    const sim = createSimulator({ mqttUrl: r.url, registry: r.doc, rate: 500, seed: 3, qos: 1, batch: true, tsFormat: 'epoch', tickMs: 50, logger })
+    const sim = createSimulator({ mqttUrl: r.url, registry: r.doc, rate: 500, seed: 3, qos: 1, batch: 50, tsFormat: 'epoch', tickMs: 50, logger })
     cleanups.push(() => sim.stop())
     await sim.start()
     await until(() => sim.stats().sent >= 400)
@@ -98,7 +98,7 @@ describe('simulator → embedded broker → ingest → bus', () => {
     cleanups.push(async () => { await r.stage.stop(); await r.bus.close() })
     let text = ''
     const out = { isTTY: false, write: (x: string) => { text += x; return true } } as unknown as NodeJS.WritableStream
-    await runSimulateCommand({ mqttUrl: r.url, enterprises: 9, seed: 11, secret: 'sim-test', rate: 200, durationSeconds: 1.5, scenario: 'demo', out })
+    await runSimulateCommand({ mqttUrl: r.url, enterprises: 9, provinceSeed: 11, seed: 5, batch: 20, secret: 'sim-test', rate: 200, durationSeconds: 1.5, scenario: 'demo', out })
     await r.bus.drain()
     expect(r.batches.length).toBeGreaterThan(50)
     expect(text).toMatch(/\[simulate\] 9 enterprises, \d+ sensors → mqtt:\/\/127\.0\.0\.1:\d+ at 200 readings\/s, scenario demo/)

@@ -20,8 +20,11 @@ export interface SimulatorOptions {
   scenarios?: readonly string[] | 'demo'
   seed?: number
   qos?: 0 | 1
-  /** One batch message per enterprise per tick instead of one message per reading. */
-  batch?: boolean
+  /**
+   * Readings per MQTT message: false/0/1 = one message per reading on sensors/{e}/{s}; a number n > 1 =
+   * batches of up to n (≤ 1000) per enterprise per tick on sensors/{e}; true = up to 1000.
+   */
+  batch?: boolean | number
   /** `ts` as ISO-8601 with +08:00 (default) or epoch milliseconds. */
   tsFormat?: 'iso' | 'epoch'
   clock?: Clock
@@ -82,6 +85,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const gateways = [...new Set(sims.map((s) => s.gatewayId))].map((id) => ({ id, token: tokenOf(id)! }))
   const publisher = createPublisher({ url: opts.mqttUrl, gateways, qos: opts.qos ?? 0, logger: opts.logger })
   const rate = opts.rate ?? Math.max(10, Math.ceil(sims.length / 2))
+  const batchSize = opts.batch === true ? 1000 : typeof opts.batch === 'number' && opts.batch > 1 ? Math.min(1000, Math.floor(opts.batch)) : 0
   const formatTs = opts.tsFormat === 'epoch' ? (t: number): number | string => t : isoCst
 
   let runs: ScenarioRun[] = []
@@ -120,7 +124,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   }
 
   function emit(list: SimSensor[], t: number): void {
-    const groups = opts.batch ? new Map<string, { gatewayId: string; items: unknown[] }>() : undefined
+    const groups = batchSize ? new Map<string, { gatewayId: string; items: unknown[] }>() : undefined
     for (const s of list) {
       generated++
       if (isSilent(s, t)) { silenced++; continue }
@@ -136,8 +140,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     }
     if (groups) {
       for (const [e, g] of groups) {
-        for (let i = 0; i < g.items.length; i += 1000) {
-          const chunk = g.items.slice(i, i + 1000)
+        for (let i = 0; i < g.items.length; i += batchSize) {
+          const chunk = g.items.slice(i, i + batchSize)
           publisher.publish(g.gatewayId, batchTopic(e), JSON.stringify(chunk), chunk.length)
         }
       }

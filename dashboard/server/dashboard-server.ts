@@ -104,6 +104,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
+    forceCloseConnections: true,
   })
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   const app: TypedApp = fastify.withTypeProvider<TypeBoxTypeProvider>()

@@ -31,7 +31,7 @@ export function createHeader(ctx: Ctx, actions: { logout(): void; toggleWall(): 
           build()
         },
       },
-    }, !ctx.sound.enabled ? `🔔 ${t('hdr.sound')}` : ctx.sound.muted ? t('hdr.unmute') : t('hdr.mute'))
+    }, !ctx.sound.enabled ? t('hdr.sound') : ctx.sound.muted ? t('hdr.unmute') : t('hdr.mute'))
     if (!ctx.sound.enabled) soundBtn.classList.add('attention')
     const group = (title: string, key: 'ent' | 'warn', colors: readonly Color[]): HTMLElement =>
       h('div', { class: 'kpi-group' }, h('div', { class: 'kpi-group-title' }, title),
