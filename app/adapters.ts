@@ -47,7 +47,7 @@ export async function openStores(cfg: Config, deps: { logger: Logger; metrics: M
   }
   if (cfg.store.kind === 'postgres') {
     const { openPostgresStores } = await import('../core/store/postgres-stores.js')
-    const pg = await openPostgresStores({ url: cfg.store.url, telemetry, logger: deps.logger })
+    const pg = await openPostgresStores({ url: cfg.store.url, ...(cfg.store.schema ? { schema: cfg.store.schema } : {}), telemetry, logger: deps.logger })
     if (!embedded) return pg
     const closePg = pg.close.bind(pg)
     return { ...pg, close: async () => { await closePg(); await embedded!.close() } }

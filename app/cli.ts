@@ -2,6 +2,8 @@
 // any broker), `yujing hash-secret` (hash a password or token for the registry).
 import { Command, InvalidArgumentError } from 'commander'
 import bcrypt from 'bcryptjs'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadConfig } from '../core/config/load-config.js'
 import { AppError } from '../core/runtime/errors.js'
 import { createLogger } from '../core/runtime/logger.js'
@@ -17,6 +19,22 @@ function positive(v: string): number {
   const n = Number(v)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number')
   return n
+}
+
+/** The demo province's secret, kept in the running demo's store (its gateway tokens derive from it). */
+async function demoSecretOf(dataDir: string): Promise<string> {
+  if (!existsSync(join(dataDir, 'yujing.db'))) {
+    throw new AppError('CONFIG_INVALID', `no demo data in ${dataDir}: give --data-dir of the running demo, --secret, or --registry FILE`)
+  }
+  const { openSqliteStores } = await import('../core/store/sqlite-stores.js')
+  const stores = await openSqliteStores({ dataDir })
+  try {
+    const s = await stores.kv.get('demo.secret')
+    if (!s) throw new AppError('CONFIG_INVALID', `the store in ${dataDir} holds no demo province (started with a registry?): give --registry FILE`)
+    return s
+  } finally {
+    await stores.close()
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -60,9 +78,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--qos <0|1>', 'MQTT QoS', int, 1)
     .option('--batch <n>', 'readings per MQTT message (1 = single-reading topics)', int, 1)
     .option('--secret <secret>', 'secret of the demo province the broker runs (demo gateways\' tokens derive from it)')
-    .action(async (o: { mqttUrl: string; registry?: string; enterprises?: number; rate: number; scenario: string; seed: number; duration?: number; qos: number; batch: number; secret?: string }) => {
+    .option('--data-dir <dir>', 'data directory of the running demo, to read its secret from (default YUJING_DATA_DIR or ./data)')
+    .action(async (o: { mqttUrl: string; registry?: string; enterprises?: number; rate: number; scenario: string; seed: number; duration?: number; qos: number; batch: number; secret?: string; dataDir?: string }) => {
       const { runSimulateCommand } = await import('../simulators/simulate-command.js')
-      await runSimulateCommand({ mqttUrl: o.mqttUrl, registryFile: o.registry, enterprises: o.enterprises, rate: o.rate, scenario: o.scenario, seed: o.seed, durationSeconds: o.duration, qos: o.qos === 0 ? 0 : 1, batch: o.batch, secret: o.secret })
+      const secret = o.secret ?? (o.registry ? undefined : await demoSecretOf(o.dataDir ?? loadConfig({}).dataDir))
+      await runSimulateCommand({ mqttUrl: o.mqttUrl, registryFile: o.registry, enterprises: o.enterprises, rate: o.rate, scenario: o.scenario, seed: o.seed, durationSeconds: o.duration, qos: o.qos === 0 ? 0 : 1, batch: o.batch, secret })
     })
 
   program.command('hash-secret')

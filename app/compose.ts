@@ -14,6 +14,7 @@ import type { Stores } from '../core/store/ports.js'
 import { createBus, openStores } from './adapters.js'
 import { bootstrapRegistry } from './registry-bootstrap.js'
 import { createHistoryWriter } from './history-writer.js'
+import { createDurableIngest, type DurableIngest, type DurableIngestOptions } from './durable-ingest.js'
 import { createIngestStage } from '../ingest/ingest-stage.js'
 import { createRulesStage } from '../rules/rules-stage.js'
 import { createAlertingStage } from '../alerting/alerting-stage.js'
@@ -35,14 +36,29 @@ export interface RunningSystem {
 
 export interface HealthReport { status: 'ok' | 'degraded'; checks: Record<string, { ok: boolean; detail?: string }> }
 
+/** The token secret: configured, or kept in the KV store so every dashboard instance on the same store
+ *  signs and verifies with the same one. Two instances creating it at once: the re-read after a short
+ *  settle makes both use the one that was written last (set YUJING_TOKEN_SECRET to avoid the race). */
 async function tokenSecret(cfg: Config, stores: Stores): Promise<string> {
   if (cfg.http.tokenSecret) return cfg.http.tokenSecret
-  let s = await stores.kv.get('auth.tokenSecret')
-  if (!s) { s = randomBytes(32).toString('base64url'); await stores.kv.set('auth.tokenSecret', s) }
-  return s
+  const s = await stores.kv.get('auth.tokenSecret')
+  if (s) return s
+  await stores.kv.set('auth.tokenSecret', randomBytes(32).toString('base64url'))
+  if (cfg.store.kind !== 'sqlite') await new Promise((r) => setTimeout(r, 300))
+  return (await stores.kv.get('auth.tokenSecret'))!
 }
 
-export async function startSystem(config: Config, opts: { clock?: Clock; logger?: Logger } = {}): Promise<RunningSystem> {
+export interface StartOptions {
+  clock?: Clock
+  logger?: Logger
+  /**
+   * The embedded-mode ingest journal (crash safety): on by default with the in-process bus when this
+   * process runs both ingest and rules (history); `false` turns it off (benchmarks).
+   */
+  journal?: DurableIngestOptions | false
+}
+
+export async function startSystem(config: Config, opts: StartOptions = {}): Promise<RunningSystem> {
   const clock = opts.clock ?? systemClock()
   const logger = opts.logger ?? createLogger({ level: config.logLevel })
   const metrics = createMetrics()
@@ -52,7 +68,12 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
   let stopping: Promise<void> | undefined
 
   const stores = await openStores(config, { logger: stageLogger(logger, 'store'), metrics })
-  const bus = await createBus(config.bus, { logger: stageLogger(logger, 'bus'), metrics, instanceId: config.instanceId })
+  const rawBus = await createBus(config.bus, { logger: stageLogger(logger, 'bus'), metrics, instanceId: config.instanceId })
+  // With Kafka, Kafka is the durable log; the in-process bus needs the journal to survive a crash.
+  const durable: DurableIngest | undefined = rawBus.kind === 'memory' && roles.has('ingest') && roles.has('rules') && opts.journal !== false
+    ? createDurableIngest({ bus: rawBus, rejections: stores.rejections, dataDir: config.dataDir, clock, logger: stageLogger(logger, 'journal'), options: opts.journal || {} })
+    : undefined
+  const bus = durable?.bus ?? rawBus
   const boot = await bootstrapRegistry({ registryFile: config.registryFile, demo: config.demo, store: stores.registry, kv: stores.kv, logger: stageLogger(logger, 'registry') })
   const registry = createRegistryHolder(indexRegistry(boot.doc, boot.version))
   const registrySub = await bus.subscribe(topics.registryChanged, { group: `registry-${config.instanceId}` }, async (msg) => {
@@ -89,21 +110,28 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
   if (roles.has('rules')) {
     stages.push(createRulesStage({
       ...deps, logger: stageLogger(logger, 'rules'),
+      // Open warnings rebuild the condition state of enterprises taken over from another rules instance.
+      openWarnings: () => stores.warnings.notClosed(),
       options: {
         defaultMaxSilenceSeconds: config.rules.defaultMaxSilenceSeconds,
         offlineCheckIntervalMs: config.rules.offlineCheckIntervalMs,
         platformSilenceMs: config.rules.platformSilenceSeconds * 1000,
+        instance: config.instanceId,
+        // Over Kafka each rules instance owns the enterprises of its partitions only.
+        partitioned: bus.kind !== 'memory',
       },
     }))
     stages.push(createHistoryWriter({
       bus, telemetry: stores.telemetry, clock, logger: stageLogger(logger, 'history'), metrics,
       options: { ...config.retention, group: 'history' },
+      ...(durable ? { checkpoint: durable.historyCheckpoint } : {}),
     }))
   }
   if (roles.has('ingest')) {
     const mq = config.mqtt
     ingest = createIngestStage({
       ...deps, logger: stageLogger(logger, 'ingest'), rejections: stores.rejections,
+      ...(durable ? { journal: durable.journal } : {}),
       options: {
         ...(mq.mode === 'embedded'
           ? { mode: 'embedded' as const, host: mq.host, port: mq.port, allowAnonymous: mq.allowAnonymous }
@@ -116,6 +144,7 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
         instance: config.instanceId,
       },
     })
+    if (durable) stages.push(durable.stage) // replays before ingest takes connections
     stages.push(ingest)
   }
 
@@ -168,6 +197,8 @@ export async function startSystem(config: Config, opts: { clock?: Clock; logger?
       await simulator.start()
       logger.info({ rate: config.simulateRate }, 'simulator publishing the demo province')
     }
+    // Readiness line for supervisors and the process harness (every role set logs it, with or without HTTP).
+    logger.info({ roles: [...roles], instance: config.instanceId, bus: bus.kind, store: config.store.kind, telemetry: config.telemetry.kind, mqtt: config.mqtt.mode, ...(httpPort !== undefined ? { port: httpPort } : {}), ...(mqttPort !== undefined ? { mqttPort } : {}) }, 'yujing started')
     return { config, logger, metrics, bus, stores, registry, httpPort, mqttPort, health, stop }
   } catch (err) {
     await stop().catch(() => undefined)

@@ -1,5 +1,6 @@
 // Writes every accepted reading to the history store (buffered, never blocking the pipeline) and
-// prunes old history on a timer without stopping the pipeline.
+// prunes old history on a timer without stopping the pipeline. With a journal checkpoint it records,
+// after each telemetry.flush(), the journal sequence everything up to which is durably stored.
 import type { Bus, Subscription } from '../core/bus/bus.js'
 import { topics } from '../core/contracts/topics.js'
 import type { TelemetryStore } from '../core/store/ports.js'
@@ -10,8 +11,33 @@ import type { Stage } from '../core/runtime/stage.js'
 
 export interface HistoryOptions { rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string }
 
-export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore; clock: Clock; logger: Logger; metrics: Metrics; options: HistoryOptions }): Stage {
-  const { bus, telemetry, clock, logger, metrics, options } = deps
+/** The ingest journal's readings checkpoint: `watermark()` is taken before a flush, `commit` after it. */
+export interface HistoryCheckpoint {
+  watermark(): number
+  commit(seq: number): void
+  /** Default 500 ms. */
+  intervalMs?: number
+}
+
+export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore; clock: Clock; logger: Logger; metrics: Metrics; options: HistoryOptions; checkpoint?: HistoryCheckpoint }): Stage {
+  const { bus, telemetry, clock, logger, metrics, options, checkpoint: ck } = deps
+  let ckTimer: TimerHandle | undefined
+  let checkpointing = false
+
+  /** Everything handed to the store up to the watermark taken now is durable once the flush resolves. */
+  async function checkpointNow(): Promise<void> {
+    if (!ck || checkpointing) return
+    checkpointing = true
+    try {
+      const seq = ck.watermark()
+      await telemetry.flush()
+      ck.commit(seq)
+    } catch (err) {
+      logger.warn({ err }, 'history checkpoint failed; the journal keeps the entries')
+    } finally {
+      checkpointing = false
+    }
+  }
   let sub: Subscription | undefined
   let pruneTimer: TimerHandle | undefined
   let statsTimer: TimerHandle | undefined
@@ -46,13 +72,17 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
           lastDropped = s.dropped
         }
       }, 1000)
+      if (ck) ckTimer = clock.setInterval(() => void checkpointNow(), ck.intervalMs ?? 500)
       void prune()
     },
     async stop() {
       await sub?.unsubscribe()
       if (pruneTimer) clock.clear(pruneTimer)
       if (statsTimer) clock.clear(statsTimer)
+      if (ckTimer) clock.clear(ckTimer)
       await telemetry.flush()
+      while (checkpointing) await new Promise((r) => setImmediate(r))
+      await checkpointNow()
     },
     health() {
       const s = telemetry.stats()

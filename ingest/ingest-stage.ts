@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Bus } from '../core/bus/bus.js'
 import { topics } from '../core/contracts/topics.js'
-import type { Rejection } from '../core/contracts/reading.js'
+import type { ReadingBatch, Rejection } from '../core/contracts/reading.js'
 import type { RegistryHolder } from '../core/registry/registry-holder.js'
 import type { RejectionStore } from '../core/store/ports.js'
 import type { Metrics } from '../core/runtime/metrics.js'
@@ -39,6 +39,11 @@ export type IngestOptions = (
   rateLimitedKeptPerSecond?: number
 }
 
+/** Made durable synchronously before a batch is published (and so before the QoS 1 PUBACK); throwing refuses the message. */
+export interface IngestJournal {
+  record(batch: ReadingBatch | null, rejections: readonly Rejection[]): void
+}
+
 export interface IngestDeps {
   bus: Bus
   registry: RegistryHolder
@@ -47,6 +52,8 @@ export interface IngestDeps {
   logger: Logger
   clock: Clock
   options: IngestOptions
+  /** Embedded mode: the crash-safety journal (see ingest/reading-journal.ts). */
+  journal?: IngestJournal
 }
 
 export type IngestStage = Stage & {
@@ -108,8 +115,11 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     let kept: Rejection[] | undefined
     for (const r of res.rejections) {
       child(rejected, r.reason, (k) => metrics.readingsRejected.labels(k)).inc(r.count ?? 1)
-      if (!keep(r)) continue
-      ;(kept ??= []).push(r)
+      if (keep(r)) (kept ??= []).push(r)
+    }
+    // Journal first: if it cannot be written, nothing is published and the message is not acknowledged.
+    if (deps.journal && (res.batch || kept)) deps.journal.record(res.batch, kept ?? [])
+    for (const r of kept ?? []) {
       try {
         store.add(r)
       } catch (err) {

@@ -290,10 +290,11 @@ export function generateDemoProvince(opts: DemoProvinceOptions): RegistryDoc {
       id, name, industry, regionId, location,
       profile: {
         staticRiskLevel: weightedColor(rng),
-        majorHazardLevel: industry === 'hazardous_chemical' ? (x < 0.15 ? 1 : x < 0.4 ? 2 : x < 0.65 ? 3 : x < 0.85 ? 4 : null) : null,
+        majorHazardLevel: industry === 'hazardous_chemical' ? (x < 0.05 ? 1 : x < 0.2 ? 2 : x < 0.5 ? 3 : x < 0.8 ? 4 : null) : null,
         employees,
-        assessmentScore: rng.int(58, 99),
-        worstLec: rng.int(20, 360),
+        // Skewed like a real province: most enterprises assess well and have no high LEC point.
+        assessmentScore: rng.int(74, 100),
+        worstLec: Math.round(20 + 330 * rng.next() ** 4),
         openHiddenDangers: rng.int(0, 6),
         overdueMajorHiddenDangers: rng.next() < 0.05 ? 1 : 0,
       },

@@ -22,6 +22,9 @@ export interface SubscribeOptions {
   fromBeginning?: boolean
   /** Called when a message is dead-lettered. */
   onDeadLetter?: (letter: DeadLetter) => void
+  /** Called with the partitions this member holds after each group (re)join; only partitioned adapters
+   *  (Kafka) call it. The memory bus does not: there one member sees every key it is given. */
+  onAssignment?: (partitions: readonly number[]) => void
 }
 
 export interface DeadLetter {

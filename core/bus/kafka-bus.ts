@@ -309,7 +309,13 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     consumer.on(consumer.events.CRASH, (e) => { member.crashed = errorMessage(e.payload.error); if (!e.payload.restart) void restart(member) })
     let joined!: () => void
     const firstJoin = new Promise<void>((r) => { joined = r })
-    consumer.on(consumer.events.GROUP_JOIN, () => { member.crashed = null; joined() })
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      member.crashed = null
+      joined()
+      if (sub.onAssignment) {
+        try { sub.onAssignment(e.payload.memberAssignment[full] ?? []) } catch (err) { log?.error({ err: errorMessage(err), groupId }, 'kafka bus: onAssignment callback failed') }
+      }
+    })
     await withGroupLock(groupId, async () => {
       await pinStart(groupId, full, sub.fromBeginning ?? false)
       await consumer.connect()

@@ -63,7 +63,11 @@ export const Config = Type.Object({
   ]),
   store: Type.Union([
     Type.Object({ kind: Type.Literal('sqlite') }, closed),
-    Type.Object({ kind: Type.Literal('postgres'), url: Type.String({ description: 'DATABASE_URL' }) }, closed),
+    Type.Object({
+      kind: Type.Literal('postgres'),
+      url: Type.String({ description: 'DATABASE_URL' }),
+      schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]*$', maxLength: 63, description: 'Schema holding the tables (DATABASE_SCHEMA), default "yujing"' })),
+    }, closed),
   ]),
   telemetry: Type.Union([
     Type.Object({ kind: Type.Literal('sqlite') }, closed),

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
@@ -105,6 +105,9 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // One line per HTTP request drowns the pipeline's own logs at monitoring-centre rates; failed
+    // requests are still logged by the error handler (http-errors.ts).
+    logController: new LogController({ disableRequestLogging: true }),
   })
   fastify.setValidatorCompiler(TypeBoxValidatorCompiler)
   const app: TypedApp = fastify.withTypeProvider<TypeBoxTypeProvider>()

@@ -1,0 +1,175 @@
+// The ingest journal (embedded mode): every accepted ReadingBatch and every kept Rejection is appended,
+// with a synchronous write, to an append-only segment file before it is published or acknowledged, so
+// a process crash loses nothing that was acknowledged. Invariant: sequence numbers strictly increase
+// across segments and restarts; a segment is deleted only when every entry in it is at or below all
+// consumers' checkpoints.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ReadingBatch, Rejection } from '../core/contracts/reading.js'
+import type { Logger } from '../core/runtime/logger.js'
+import { AppError } from '../core/runtime/errors.js'
+
+export interface JournalEntry { seq: number; batch: ReadingBatch | null; rejections: Rejection[] }
+
+/** Who has made an entry durable elsewhere: `readings` (history store + pipeline), `rejections` (rejection store). */
+export type JournalConsumer = 'readings' | 'rejections'
+export type Checkpoints = Record<JournalConsumer, number>
+
+export interface ReadingJournalOptions {
+  dir: string
+  /** A segment is closed and a new one started once it exceeds this size. Default 16 MiB. */
+  segmentBytes?: number
+  /** fsync after every append (power-loss durability; a process crash needs none). Default false. */
+  fsync?: boolean
+  logger?: Logger
+}
+
+export interface ReadingJournal {
+  /** Appends one entry synchronously and returns its sequence number. Throws when it cannot write. */
+  append(batch: ReadingBatch | null, rejections: readonly Rejection[]): number
+  /** Highest sequence appended (or recovered). */
+  lastSeq(): number
+  checkpoints(): Checkpoints
+  /** Records that `consumer` has everything up to `seq` durably; deletes segments below every checkpoint. */
+  checkpoint(consumer: JournalConsumer, seq: number): void
+  /** Entries after min(checkpoints), in order (call before appending). */
+  replay(): Generator<JournalEntry>
+  /** Segment files present (for tests and health). */
+  segments(): string[]
+  close(): void
+}
+
+const SEG_RE = /^seg-(\d{16})\.jsonl$/
+const segName = (start: number): string => `seg-${String(start).padStart(16, '0')}.jsonl`
+const CKPT = 'checkpoint.json'
+
+interface Seg { name: string; start: number }
+
+export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal {
+  const { dir, logger } = opts
+  const segmentBytes = Math.max(4096, opts.segmentBytes ?? 16 * 1024 * 1024)
+  try { mkdirSync(dir, { recursive: true }) } catch (err) {
+    throw new AppError('STORE_UNAVAILABLE', `cannot create the ingest journal directory ${dir}: ${(err as Error).message}`, { cause: err })
+  }
+  const ckptFile = join(dir, CKPT)
+  const ckpt: Checkpoints = { readings: 0, rejections: 0 }
+  if (existsSync(ckptFile)) {
+    try {
+      const j = JSON.parse(readFileSync(ckptFile, 'utf8')) as Partial<Checkpoints>
+      if (Number.isSafeInteger(j.readings)) ckpt.readings = j.readings!
+      if (Number.isSafeInteger(j.rejections)) ckpt.rejections = j.rejections!
+    } catch (err) { logger?.error({ err, file: ckptFile }, 'journal checkpoint unreadable: replaying the whole journal') }
+  }
+  const listSegs = (): Seg[] => readdirSync(dir).flatMap((name) => {
+    const m = SEG_RE.exec(name)
+    return m ? [{ name, start: Number(m[1]) }] : []
+  }).sort((a, b) => a.start - b.start)
+
+  // Recover the last sequence: the last complete line of the newest non-empty segment. A torn
+  // final line (a crash in the middle of a write) is cut off so the segment stays well-formed.
+  let last = Math.max(ckpt.readings, ckpt.rejections)
+  const segs = listSegs()
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const file = join(dir, segs[i]!.name)
+    const text = readFileSync(file, 'utf8')
+    const end = text.lastIndexOf('\n') + 1
+    if (end < Buffer.byteLength(text)) {
+      const keep = Buffer.byteLength(text.slice(0, end))
+      logger?.warn({ file, cut: Buffer.byteLength(text) - keep }, 'journal: torn last line cut off')
+      truncateSync(file, keep)
+    }
+    const lines = text.slice(0, end).split('\n').filter(Boolean)
+    const lastLine = lines[lines.length - 1]
+    if (!lastLine) continue
+    try { last = Math.max(last, (JSON.parse(lastLine) as { s: number }).s) } catch { /* counted in replay */ }
+    break
+  }
+
+  let fd: number | undefined
+  let segSize = 0
+  let closed = false
+
+  function openSegment(start: number): void {
+    const file = join(dir, segName(start))
+    fd = openSync(file, 'a')
+    segSize = existsSync(file) ? statSync(file).size : 0
+  }
+
+  function writeCheckpoints(): void {
+    const tmp = `${ckptFile}.tmp`
+    writeFileSync(tmp, JSON.stringify(ckpt))
+    if (opts.fsync) { const f = openSync(tmp, 'r+'); try { fsyncSync(f) } finally { closeSync(f) } }
+    renameSync(tmp, ckptFile)
+  }
+
+  function deleteCheckpointed(): void {
+    const below = Math.min(ckpt.readings, ckpt.rejections)
+    const all = listSegs()
+    // Segment i holds [start_i, start_{i+1} - 1]; the newest one is still being written.
+    for (let i = 0; i + 1 < all.length; i++) {
+      if (all[i + 1]!.start - 1 <= below) {
+        try { unlinkSync(join(dir, all[i]!.name)) } catch (err) { logger?.warn({ err, segment: all[i]!.name }, 'journal segment not deleted') }
+      } else break
+    }
+  }
+
+  return {
+    append(batch, rejections) {
+      if (closed) throw new AppError('STORE_UNAVAILABLE', 'ingest journal is closed', { retriable: true })
+      const seq = last + 1
+      const line = `${JSON.stringify({ s: seq, b: batch, r: rejections })}\n`
+      try {
+        if (fd === undefined || segSize >= segmentBytes) {
+          if (fd !== undefined) closeSync(fd)
+          fd = undefined
+          openSegment(seq)
+        }
+        const n = writeSync(fd!, line)
+        const len = Buffer.byteLength(line)
+        if (n !== len) throw new Error(`short write (${n} of ${len} bytes)`)
+        if (opts.fsync) fsyncSync(fd!)
+        segSize += len
+      } catch (err) {
+        throw new AppError('STORE_UNAVAILABLE', `ingest journal write failed: ${(err as Error).message}`, { retriable: true, cause: err })
+      }
+      last = seq
+      return seq
+    },
+    lastSeq: () => last,
+    checkpoints: () => ({ ...ckpt }),
+    checkpoint(consumer, seq) {
+      if (!Number.isSafeInteger(seq) || seq <= ckpt[consumer]) return
+      ckpt[consumer] = Math.min(seq, last)
+      try {
+        writeCheckpoints()
+        deleteCheckpointed()
+      } catch (err) {
+        logger?.error({ err, consumer, seq }, 'journal checkpoint not written (entries will be replayed again)')
+      }
+    },
+    *replay() {
+      const from = Math.min(ckpt.readings, ckpt.rejections)
+      let bad = 0
+      for (const seg of listSegs()) {
+        const text = readFileSync(join(dir, seg.name), 'utf8')
+        for (const line of text.split('\n')) {
+          if (!line) continue
+          let j: { s?: unknown; b?: unknown; r?: unknown }
+          try { j = JSON.parse(line) as typeof j } catch { bad++; continue }
+          if (typeof j.s !== 'number' || j.s <= from) continue
+          yield { seq: j.s, batch: (j.b ?? null) as ReadingBatch | null, rejections: Array.isArray(j.r) ? (j.r as Rejection[]) : [] }
+        }
+      }
+      if (bad) logger?.error({ bad, dir }, 'journal: unreadable lines skipped during replay')
+    },
+    segments: () => listSegs().map((s) => s.name),
+    close() {
+      if (closed) return
+      closed = true
+      if (fd !== undefined) {
+        try { if (opts.fsync) fsyncSync(fd) } finally { closeSync(fd) }
+        fd = undefined
+      }
+    },
+  }
+}
