@@ -85,6 +85,37 @@ export async function main(argv: string[]): Promise<void> {
       await runSimulateCommand({ mqttUrl: o.mqttUrl, registryFile: o.registry, enterprises: o.enterprises, rate: o.rate, scenario: o.scenario, seed: o.seed, durationSeconds: o.duration, qos: o.qos === 0 ? 0 : 1, batch: o.batch, secret })
     })
 
+  program.command('mqtt-acl')
+    .description('write Mosquitto password and ACL files from the registry: one user per gateway limited to sensors/{its enterprise}, one ingest user reading sensors/#')
+    .requiredOption('--out <dir>', 'directory to write `passwd` and `acl` into')
+    .option('--registry <file>', 'registry file (JSON or YAML); without it the registry is read from the store (--data-dir or DATABASE_URL)')
+    .option('--data-dir <dir>', 'embedded storage directory holding the registry')
+    .option('--config <file>', 'configuration file (YAML or JSON), for the store')
+    .option('--ingest-user <name>', 'username ingest connects with (MQTT_USERNAME)')
+    .option('--ingest-password <password>', 'password ingest connects with (MQTT_PASSWORD)')
+    .action(async (o: { out: string; registry?: string; dataDir?: string; config?: string; ingestUser?: string; ingestPassword?: string }) => {
+      const { buildMosquittoAuth, writeMosquittoAuth } = await import('./mosquitto-auth.js')
+      const ingestUser = o.ingestUser ?? process.env.MQTT_USERNAME ?? 'yujing-ingest'
+      const ingestPassword = o.ingestPassword ?? process.env.MQTT_PASSWORD
+      if (!ingestPassword) throw new AppError('CONFIG_INVALID', 'give --ingest-password (or MQTT_PASSWORD): the password ingest connects with')
+      let doc
+      if (o.registry) {
+        const { loadRegistryFile } = await import('../core/registry/load-registry.js')
+        doc = await loadRegistryFile(o.registry)
+      } else {
+        const config = loadConfig({ config: o.config, dataDir: o.dataDir })
+        const { openStores } = await import('./adapters.js')
+        const { createMetrics } = await import('../core/runtime/metrics.js')
+        const stores = await openStores(config, { logger: createLogger({ level: 'warn' }), metrics: createMetrics({ defaults: false }) })
+        try { doc = (await stores.registry.load())?.doc } finally { await stores.close() }
+        if (!doc) throw new AppError('REGISTRY_INVALID', 'no registry in the store: give --registry FILE')
+      }
+      const auth = buildMosquittoAuth(doc, { ingestUser, ingestPassword })
+      const paths = writeMosquittoAuth(o.out, auth)
+      for (const s of auth.skipped) console.error(`yujing: gateway ${s.gatewayId} left out: ${s.reason}`)
+      console.log(`wrote ${paths.passwd} and ${paths.acl}: ${auth.gateways} gateways, ingest user ${ingestUser}; reload Mosquitto (kill -HUP) to apply`)
+    })
+
   program.command('hash-secret')
     .description('print a bcrypt hash of a password or gateway token, to put in the registry instead of the plain text')
     .argument('<secret>')

@@ -13,7 +13,7 @@ import type { Logger } from '../core/runtime/logger.js'
 import type { Clock, TimerHandle } from '../core/runtime/clock.js'
 import type { Stage } from '../core/runtime/stage.js'
 import { errorMessage } from '../core/runtime/errors.js'
-import { decodeMessage, type DecodeContext } from './decode.js'
+import { decodeMessage, type DecodeContext, type DecodeResult } from './decode.js'
 import { createDeduplicator } from './dedup.js'
 import { createRateLimiter, registryRates, DEFAULT_GATEWAY_RATE } from './rate-limit.js'
 import { createEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js'
@@ -80,6 +80,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   const instance = options.instance ?? `${hostname()}:${process.pid}`
   const keptPerSecond = options.rateLimitedKeptPerSecond ?? 10
   const rateLimitedKept = new Map<string, { second: number; n: number }>()
+  let decodeFailures = 0
 
   // Cached metric children (label hashing per call is measurable at 100k/s).
   const received = new Map<string, ReturnType<typeof metrics.readingsReceived.labels>>()
@@ -108,7 +109,19 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   async function handle(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
     const t0 = performance.now()
     const receivedAt = clock.now()
-    const res = decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
+    let res: DecodeResult
+    try {
+      res = decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
+    } catch (err) {
+      // decodeMessage must never throw; if it does, the message becomes a rejection instead of a poison
+      // message the gateway would resend forever (a QoS 1 message that throws is never acknowledged).
+      logger.error({ err: errorMessage(err), gateway: gatewayId, topic }, 'decoder failed on a message; rejected as bad_shape')
+      res = { batch: null, duplicates: 0, received: 1, kind: 'invalid', rejections: [{
+        id: `rj-${receivedAt.toString(36)}-x${(decodeFailures++).toString(36)}`, at: receivedAt, reason: 'bad_shape',
+        message: `payload could not be decoded: ${errorMessage(err).slice(0, 200)}`, topic, gatewayId,
+        raw: payload.subarray(0, 512).toString('utf8'),
+      }] }
+    }
     child(kinds, res.kind, (k) => metrics.mqttMessages.labels(k)).inc()
     child(received, gatewayId, (k) => metrics.readingsReceived.labels(k)).inc(res.received)
     if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)

@@ -252,7 +252,7 @@ export function createMapView(ctx: Ctx): MapView {
       await loadLevel(level).catch(showError)
       fitAll(false)
       render()
-      animTimer = setInterval(animate, 70)
+      animTimer = setInterval(animate, 125)
     },
     reload,
     applyRisk,

@@ -1,0 +1,82 @@
+// Latency probes: readings published by this process on dedicated probe sensors, alternately crossing
+// red and clearing, timed from MQTT publish to the matching `warning` event on a socket.io client.
+import { io, type Socket } from 'socket.io-client'
+import type { MqttClient } from 'mqtt'
+import { connectMqtt } from './mqtt-connect.js'
+import { PROBE_CLEAR, PROBE_RAISE, type BenchGateway } from './registry.js'
+
+export interface Prober {
+  /** Probes every `intervalMs` until stop(); returns latencies in ms (sorted) and counters. */
+  start(intervalMs: number): void
+  stop(waitMs?: number): Promise<{ samples: number[]; sent: number; timedOut: number }>
+  /** Probe readings acknowledged so far (they are counted by the pipeline too). */
+  published(): number
+  close(): Promise<void>
+}
+
+interface Pending { at: number; active: boolean }
+
+export async function createProber(o: { httpPort: number; mqttPort: number; probe: BenchGateway; admin: { username: string; password: string } }): Promise<Prober> {
+  const res = await fetch(`http://127.0.0.1:${o.httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.admin) })
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`)
+  const { token } = (await res.json()) as { token: string }
+  const socket: Socket = io(`http://127.0.0.1:${o.httpPort}`, { path: '/socket.io', auth: { token }, transports: ['websocket'] })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve())
+    socket.once('connect_error', (e) => reject(e))
+  })
+  const mqtt: MqttClient = await connectMqtt({ host: '127.0.0.1', port: o.mqttPort, clientId: 'bench-probe', username: o.probe.id, password: o.probe.token })
+  const pending = new Map<string, Pending>()
+  const state = new Map<string, boolean>() // sensor → its warning condition is active
+  let samples: number[] = []
+  let sent = 0
+  let acked = 0
+  let timedOut = 0
+  let cursor = 0
+  let timer: NodeJS.Timeout | undefined
+  let lastTs = 0
+
+  socket.on('warning', (w: { sensorId?: string; active?: boolean }) => {
+    if (!w.sensorId) return
+    const p = pending.get(w.sensorId)
+    if (!p || w.active !== p.active) return
+    samples.push(performance.now() - p.at)
+    pending.delete(w.sensorId)
+  })
+
+  const probeOnce = (): void => {
+    const now = performance.now()
+    for (const [sid, p] of pending) if (now - p.at > 5000) { pending.delete(sid); timedOut++ }
+    const sid = o.probe.sensors[cursor++ % o.probe.sensors.length]!
+    if (pending.has(sid)) return
+    const active = !(state.get(sid) ?? false)
+    state.set(sid, active)
+    const ts = Math.max(Date.now(), lastTs + 1)
+    lastTs = ts
+    pending.set(sid, { at: performance.now(), active })
+    sent++
+    mqtt.publish(`sensors/${o.probe.enterpriseId}/${sid}`, `{"ts":${ts},"value":${active ? PROBE_RAISE : PROBE_CLEAR}}`, { qos: 1 }, (err) => { if (!err) acked++ })
+  }
+
+  return {
+    start(intervalMs) {
+      samples = []
+      sent = 0
+      timedOut = 0
+      timer = setInterval(probeOnce, intervalMs)
+    },
+    async stop(waitMs = 3000) {
+      if (timer) clearInterval(timer)
+      const until = Date.now() + waitMs
+      while (pending.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+      timedOut += pending.size
+      pending.clear()
+      return { samples: [...samples].sort((a, b) => a - b), sent, timedOut }
+    },
+    published: () => acked,
+    async close() {
+      socket.close()
+      await mqtt.endAsync().catch(() => undefined)
+    },
+  }
+}

@@ -1,0 +1,50 @@
+// Small helpers of the bench: free ports, sleeping, percentiles, /proc readings of another process.
+import { createServer } from 'node:net'
+import { readFileSync } from 'node:fs'
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      const port = typeof a === 'object' && a ? a.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Percentile (0..100) of a sorted array; NaN when empty. */
+export function pct(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i]!
+}
+
+const TICK = 100 // USER_HZ on Linux
+/** CPU time (user + system) of a process, ms, from /proc; NaN when unavailable. */
+export function procCpuMs(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICK
+  } catch { return NaN }
+}
+/** Resident set size of a process, bytes (VmRSS); NaN when unavailable. */
+export function procRss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : NaN
+  } catch { return NaN }
+}
+/** Peak RSS (VmHWM), bytes. */
+export function procPeakRss(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : NaN
+  } catch { return NaN }
+}
+
+export const round = (x: number, d = 1): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : NaN)
