@@ -1,5 +1,5 @@
 // The CLI: `yujing start` (the system, any subset of stages), `yujing simulate` (simulators against
-// any broker), `yujing hash-secret` (hash a password or token for the registry).
+// any broker), `yujing bench` (the benchmark), `yujing hash-secret` (hash a password or token for the registry).
 import { Command, InvalidArgumentError } from 'commander'
 import bcrypt from 'bcryptjs'
 import { existsSync } from 'node:fs'
@@ -114,6 +114,19 @@ export async function main(argv: string[]): Promise<void> {
       const paths = writeMosquittoAuth(o.out, auth)
       for (const s of auth.skipped) console.error(`yujing: gateway ${s.gatewayId} left out: ${s.reason}`)
       console.log(`wrote ${paths.passwd} and ${paths.acl}: ${auth.gateways} gateways, ingest user ${ingestUser}; reload Mosquitto (kill -HUP) to apply`)
+    })
+
+  program.command('bench')
+    .description('benchmark the real pipeline end to end against raw Mosquitto, decode-only and Node-RED; writes bench-results.json')
+    .option('--quick', 'smaller registry and short phases (under 2 minutes)')
+    .option('--profile', 'run yujing under --cpu-prof and report its hot spots')
+    .option('--gateways <n>', 'gateway connections of the load generator (default: every enterprise)', int)
+    .option('--out <file>', 'results file (default ./bench-results.json)')
+    .option('--no-node-red', 'skip the Node-RED baseline')
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean }) => {
+      const { runBench } = await import('../bench/run.js')
+      await runBench(o)
+      process.exit(0)
     })
 
   program.command('hash-secret')

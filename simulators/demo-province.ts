@@ -189,7 +189,15 @@ function industryAt(i: number): Industry {
 
 function weightedColor(rng: Random): Color {
   const x = rng.next()
-  return x < 0.4 ? 'blue' : x < 0.75 ? 'yellow' : x < 0.95 ? 'orange' : 'red'
+  return x < 0.45 ? 'blue' : x < 0.8 ? 'yellow' : x < 0.95 ? 'orange' : 'red'
+}
+
+/** Ranges of the static factors that stay within a level (GB 18218 level, assessment class, LEC). */
+const STATIC_BANDS: Readonly<Record<Color, { hazardMin: number; assessmentMin: number; lecMax: number }>> = {
+  blue: { hazardMin: 4, assessmentMin: 90, lecMax: 69 },
+  yellow: { hazardMin: 3, assessmentMin: 75, lecMax: 159 },
+  orange: { hazardMin: 2, assessmentMin: 60, lecMax: 319 },
+  red: { hazardMin: 1, assessmentMin: 50, lecMax: 400 },
 }
 
 export function generateDemoProvince(opts: DemoProvinceOptions): RegistryDoc {
@@ -285,16 +293,18 @@ export function generateDemoProvince(opts: DemoProvinceOptions): RegistryDoc {
       coal_mine: rng.int(300, 1500), non_coal_mine: rng.int(80, 500), hazardous_chemical: rng.int(60, 900), gas_network: rng.int(40, 200),
       water_network: rng.int(40, 200), drainage: rng.int(15, 80), bridge: rng.int(5, 30), utility_tunnel: rng.int(10, 60), large_complex: rng.int(200, 2000),
     }[industry]
-    const x = rng.next()
+    // One drawn level, and every static factor consistent with it (none more severe), so the
+    // province looks like a real one: mostly blue and yellow, some orange, a few red.
+    const level = weightedColor(rng)
+    const band = STATIC_BANDS[level]
     enterprises.push({
       id, name, industry, regionId, location,
       profile: {
-        staticRiskLevel: weightedColor(rng),
-        majorHazardLevel: industry === 'hazardous_chemical' ? (x < 0.05 ? 1 : x < 0.2 ? 2 : x < 0.5 ? 3 : x < 0.8 ? 4 : null) : null,
+        staticRiskLevel: level,
+        majorHazardLevel: industry === 'hazardous_chemical' && rng.next() < 0.7 ? rng.int(band.hazardMin, 5) : null,
         employees,
-        // Skewed like a real province: most enterprises assess well and have no high LEC point.
-        assessmentScore: rng.int(74, 100),
-        worstLec: Math.round(20 + 330 * rng.next() ** 4),
+        assessmentScore: rng.int(band.assessmentMin, 100),
+        worstLec: rng.int(20, band.lecMax + 1),
         openHiddenDangers: rng.int(0, 6),
         overdueMajorHiddenDangers: rng.next() < 0.05 ? 1 : 0,
       },

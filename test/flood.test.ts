@@ -93,9 +93,13 @@ describe('flood and flapping (real process)', () => {
     const flap = async (from: number): Promise<void> => {
       for (let i = 0; i < 30; i++) await gw.publishAsync('sensors/E1/E1-CH4-02', JSON.stringify({ ts: from + i * 100, value: i % 2 ? 0.4 : 1.2 }), { qos: 1 })
     }
-    const mine = async (): Promise<{ id: string; status: string; kind: string }[]> =>
-      ((await duty.get('/api/warnings?limit=1000')).body as { id: string; status: string; kind: string; sensorId?: string }[])
-        .filter((w) => w.sensorId === 'E1-CH4-02' && w.kind === 'threshold')
+    type W = { id: string; status: string; kind: string; sensorId?: string }
+    const mine = async (): Promise<W[]> => {
+      const open = (await duty.get('/api/warnings?limit=1000')).body as W[]
+      const closed = (await duty.get('/api/warnings?status=closed&limit=1000')).body as W[]
+      const byId = new Map([...open, ...closed].map((w) => [w.id, w]))
+      return [...byId.values()].filter((w) => w.sensorId === 'E1-CH4-02' && w.kind === 'threshold')
+    }
     await flap(t0)
     const first = await eventually(async () => { const w = await mine(); return w.length ? w : undefined }, 10_000, 'first warning')
     await sleep(500)

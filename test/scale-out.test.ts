@@ -31,7 +31,10 @@ const topicPrefix = `yujing-test-${run}.`
 const INGEST = { user: 'yujing-ingest', password: `ingest-${randomBytes(12).toString('hex')}` }
 const dir = mkdtempSync(join(tmpdir(), 'yujing-scale-'))
 const registryFile = join(dir, 'registry.json')
-writeFileSync(registryFile, JSON.stringify(fixtureRegistry()))
+// E2-LEL-01 with a hysteresis band (raise at 25 %LEL, clear below 20) for the takeover scenario.
+const doc = fixtureRegistry()
+doc.sensors = doc.sensors.map((x) => (x.id === 'E2-LEL-01' ? { ...x, thresholds: { orange: 25, red: 50, clear: 20 } } : x))
+writeFileSync(registryFile, JSON.stringify(doc))
 
 let broker: MosquittoInstance
 const procs: RoleProcess[] = []
