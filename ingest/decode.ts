@@ -67,7 +67,8 @@ function rawOfItem(item: unknown): string {
   try {
     s = JSON.stringify(item) ?? String(item)
   } catch {
-    s = String(item)
+    // Deeply nested input overflows the stack in JSON.stringify and String() alike.
+    try { s = String(item) } catch { s = Array.isArray(item) ? '[…]' : typeof item }
   }
   return truncate(s.replace(/"\\u0000(NaN|-?Infinity)"/g, '$1'))
 }
