@@ -19,6 +19,8 @@ import { createIngestStage } from '../ingest/ingest-stage.js'
 import { createRulesStage } from '../rules/rules-stage.js'
 import { createAlertingStage } from '../alerting/alerting-stage.js'
 import { createDashboardServer } from '../dashboard/server/dashboard-server.js'
+import type { BaseMapOption } from '../dashboard/server/routes/client-config.js'
+import { AppError } from '../core/runtime/errors.js'
 import { createSimulator } from '../simulators/simulator.js'
 
 export interface RunningSystem {
@@ -183,6 +185,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
           staticDir: config.http.staticDir ?? 'dashboard/web/dist',
           instanceId: config.instanceId,
           allowWeakSecrets: config.demo,
+          ...baseMapOptions(config.http.map),
         },
       })
       await dashboard.start()
@@ -208,4 +211,26 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
 
 function minutesByLevel(m: { red: number; orange: number; yellow: number; blue: number }): Record<1 | 2 | 3 | 4, number> {
   return { 1: m.red * 60_000, 2: m.orange * 60_000, 3: m.yellow * 60_000, 4: m.blue * 60_000 }
+}
+
+/** The client's base map and the origins the page's CSP must allow for it. */
+function baseMapOptions(map: Config['http']['map']): { baseMap: BaseMapOption; cspExtraOrigins: string[] } {
+  const origin = (u?: string): string[] => {
+    if (!u) return []
+    try { return [new URL(u.replace(/[{}]/g, '')).origin] } catch { return [] }
+  }
+  switch (map.kind) {
+    case 'none': return { baseMap: { kind: 'none' }, cspExtraOrigins: [] }
+    case 'maplibre':
+      return {
+        baseMap: { kind: 'maplibre', ...(map.style ? { style: map.style } : {}), ...(map.tiles ? { tiles: map.tiles } : {}), ...(map.attribution ? { attribution: map.attribution } : {}) },
+        cspExtraOrigins: [...origin(map.style), ...origin(map.tiles)],
+      }
+    case 'mapbox':
+      if (!map.token) throw new AppError('CONFIG_INVALID', 'http.map.kind "mapbox" needs a token (MAPBOX_TOKEN)')
+      return {
+        baseMap: { kind: 'mapbox', token: map.token, ...(map.style ? { style: map.style } : {}) },
+        cspExtraOrigins: ['https://api.mapbox.com', 'https://events.mapbox.com', 'https://*.tiles.mapbox.com', ...origin(map.style)],
+      }
+  }
 }

@@ -32,6 +32,14 @@ export const Config = Type.Object({
     corsOrigins: Type.Array(Type.String()),
     metricsPublic: Type.Boolean(),
     staticDir: Type.Optional(Type.String()),
+    /** Base map under the deck.gl layers: none (offline, default), a MapLibre style/tile URL (e.g. a local 天地图 or OSM tile server), or mapbox with a token. */
+    map: Type.Object({
+      kind: Type.Union([Type.Literal('none'), Type.Literal('maplibre'), Type.Literal('mapbox')], { description: 'YUJING_MAP (none | maplibre | mapbox)' }),
+      style: Type.Optional(Type.String({ description: 'Style URL (YUJING_MAP_STYLE)' })),
+      tiles: Type.Optional(Type.String({ description: 'Raster tile URL template with {z}/{x}/{y} (YUJING_MAP_TILES)' })),
+      attribution: Type.Optional(Type.String()),
+      token: Type.Optional(Type.String({ description: 'Mapbox access token (MAPBOX_TOKEN)' })),
+    }, closed),
   }, closed),
   mqtt: Type.Union([
     Type.Object({
@@ -114,7 +122,7 @@ export function defaultConfig(): Config {
     simulate: false,
     simulateRate: 200,
     logLevel: 'info',
-    http: { host: '127.0.0.1', port: 8080, tokenTtlSeconds: 12 * 3600, corsOrigins: [], metricsPublic: true },
+    http: { host: '127.0.0.1', port: 8080, tokenTtlSeconds: 12 * 3600, corsOrigins: [], metricsPublic: true, map: { kind: 'none' } },
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: 1883, allowAnonymous: false },
     bus: { kind: 'memory', highWaterMark: 200_000 },
     store: { kind: 'sqlite' },

@@ -66,6 +66,10 @@ function fromEnv(env: NodeJS.ProcessEnv, cfg: Json): Json {
   if (env.PORT) set({ http: { port: num('PORT', env.PORT) } })
   if (env.YUJING_TOKEN_SECRET) set({ http: { tokenSecret: env.YUJING_TOKEN_SECRET } })
   if (env.YUJING_STATIC_DIR) set({ http: { staticDir: env.YUJING_STATIC_DIR } })
+  if (env.MAPBOX_TOKEN) set({ http: { map: { kind: 'mapbox', token: env.MAPBOX_TOKEN } } })
+  if (env.YUJING_MAP) set({ http: { map: { kind: env.YUJING_MAP } } })
+  if (env.YUJING_MAP_STYLE) set({ http: { map: { style: env.YUJING_MAP_STYLE } } })
+  if (env.YUJING_MAP_TILES) set({ http: { map: { tiles: env.YUJING_MAP_TILES } } })
   if (env.MQTT_URL) {
     set({ mqtt: { mode: 'external', url: env.MQTT_URL, clientId: `yujing-ingest-${(c as Config).instanceId}`, group: 'yujing-ingest', shared: true } })
     if (env.MQTT_USERNAME) set({ mqtt: { username: env.MQTT_USERNAME } })

@@ -35,6 +35,7 @@ import { rejectionRoutes } from './routes/rejections.js'
 import { sensorRoutes } from './routes/sensors.js'
 import { statsRoutes } from './routes/stats.js'
 import { warningRoutes } from './routes/warnings.js'
+import { clientConfigRoutes, type BaseMapOption } from './routes/client-config.js'
 
 export interface DashboardOptions {
   /** HMAC secret for session tokens (at least 16 characters); the composition root loads or generates it. */
@@ -46,6 +47,8 @@ export interface DashboardOptions {
   /** GET /metrics without a token; default true (Prometheus scraping on a private network).
    * Set false when the port is reachable from untrusted networks: then /metrics needs a Bearer token. */
   metricsPublic?: boolean
+  /** Base map for the web client; default none (offline, the registry's boundaries). Its origin must be in cspExtraOrigins. */
+  baseMap?: BaseMapOption
   /** The built web client, served at / with SPA fallback when it contains index.html. */
   staticDir?: string
   /** Unique per dashboard process: its bus consumer group is `dashboard-<instanceId>`. */
@@ -157,6 +160,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
     registryBodyLimit: options.registryBodyLimit ?? 32 * 1024 * 1024,
   }
   healthRoutes(app, ctx)
+  clientConfigRoutes(app, options.baseMap ?? { kind: 'none' })
   loginRoutes(app, ctx)
   regionRoutes(app, ctx)
   enterpriseRoutes(app, ctx)
