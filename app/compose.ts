@@ -14,6 +14,7 @@ import type { Stores } from '../core/store/ports.js'
 import { createBus, openStores } from './adapters.js'
 import { bootstrapRegistry } from './registry-bootstrap.js'
 import { createHistoryWriter } from './history-writer.js'
+import { startOpsServer, type OpsServer } from './ops-server.js'
 import { createDurableIngest, type DurableIngest, type DurableIngestOptions } from './durable-ingest.js'
 import { createIngestStage } from '../ingest/ingest-stage.js'
 import { createRulesStage } from '../rules/rules-stage.js'
@@ -90,6 +91,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
   const deps = { bus, registry, metrics, clock }
   let ingest: ReturnType<typeof createIngestStage> | undefined
   let dashboard: Awaited<ReturnType<typeof createDashboardServer>> | undefined
+  let ops: OpsServer | undefined
 
   const health = (): HealthReport => {
     const checks: HealthReport['checks'] = { bus: bus.health(), store: stores.health() }
@@ -160,6 +162,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
         if (s.name === 'ingest') await bus.drain(15_000).catch((err: unknown) => logger.warn({ err }, 'bus did not drain'))
       }
       await dashboard?.close().catch((err: unknown) => logger.error({ err }, 'dashboard close failed'))
+      await ops?.close().catch(() => undefined)
       await registrySub.unsubscribe()
       clock.clear(lagTimer)
       await bus.drain(5_000).catch(() => undefined)
@@ -191,6 +194,11 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
       await dashboard.start()
       httpPort = await dashboard.listen(config.http.host, config.http.port)
       logger.info({ port: httpPort, url: `http://${config.http.host}:${httpPort}` }, 'dashboard listening')
+    } else {
+      // Processes without the dashboard still answer /api/health and /metrics (probes, scraping).
+      ops = await startOpsServer({ host: config.http.host, port: config.http.port, metrics, health })
+      httpPort = ops.port
+      logger.info({ port: httpPort }, 'health and metrics listening')
     }
     const mqttPort = ingest?.mqttPort()
     if (mqttPort !== undefined) logger.info({ port: mqttPort }, 'embedded MQTT broker listening')

@@ -76,7 +76,8 @@ export async function startRoles(name: string, roles: string, args: string[], en
   const cli = resolve(ROOT, 'dist/app/cli.js')
   if (!existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)')
   const t0 = Date.now()
-  const child = spawn(process.execPath, [resolve(ROOT, 'bin/yujing.js'), 'start', '--roles', roles, ...args], {
+  const portArgs = args.includes('--port') ? [] : ['--port', '0']
+  const child = spawn(process.execPath, [resolve(ROOT, 'bin/yujing.js'), 'start', '--roles', roles, ...portArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', YUJING_INSTANCE: name, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

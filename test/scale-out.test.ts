@@ -94,6 +94,18 @@ describe.skipIf(missing.length > 0)('yujing at scale (Kafka, PostgreSQL, Victori
     console.log(`scale-out timings (ms): ${JSON.stringify({ ...timings, total: Date.now() - t0 })}`)
   }, 60_000)
 
+  it('every process answers /api/health and /metrics, also those without the dashboard', async () => {
+    for (const p of procs) {
+      const res = await fetch(`http://127.0.0.1:${p.httpPort}/api/health`)
+      expect(res.status, p.name).toBe(200)
+      const body = (await res.json()) as { status: string; checks: Record<string, unknown> }
+      expect(body.checks, p.name).toHaveProperty('bus')
+      if (p.name.startsWith('worker')) expect(body.checks, p.name).toHaveProperty('rules')
+      const metrics = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text()
+      expect(metrics, p.name).toContain('yujing_readings_received_total')
+    }
+  })
+
   it('raises one warning from a methane scenario published by a real gateway, pushes it over socket.io, lists it and acks it over HTTP; readings reach VictoriaMetrics', async () => {
     const duty = await Api.login(base, 'duty', PASSWORDS.duty)
     const s = await connectSocket(base, duty.token); sockets.push(s)
