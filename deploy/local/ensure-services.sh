@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local services the integration tests use, if they are not already running:
-# Mosquitto on 127.0.0.1:1883 and PostgreSQL on 127.0.0.1:5432. Idempotent.
+# Mosquitto on 127.0.0.1:1883, PostgreSQL on 127.0.0.1:5432, and Chromium for browser tests. Idempotent.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -13,6 +13,12 @@ if ! port_open 1883; then
   for _ in $(seq 1 50); do port_open 1883 && break; sleep 0.1; done
 fi
 port_open 1883 && echo "mosquitto: up on 127.0.0.1:1883"
+
+# Debian's Chromium and a CJK font, for the dashboard's browser tests (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
+echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
 
 # PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`), for the PostgreSQL store tests.
 if ! port_open 5432; then
