@@ -7,27 +7,22 @@ export const QUALITIES = ['ok', 'fault', 'maintenance', 'calibrating'] as const
 export const Quality = Type.Enum(QUALITIES)
 export type Quality = (typeof QUALITIES)[number]
 
-/** One reading as published on `sensors/{enterpriseId}/{sensorId}`. */
-export const ReadingPayload = Type.Object({
+/** The fields of a reading as a gateway publishes it. */
+const payloadFields = {
   ts: Type.Union([Type.String({ maxLength: 64 }), Type.Number()]),
   value: Type.Number(),
   type: Type.Optional(Type.String({ maxLength: 64 })),
   unit: Type.Optional(Type.String({ maxLength: 32 })),
   quality: Type.Optional(Quality),
   seq: Type.Optional(Type.Integer({ minimum: 0 })),
-})
+}
+
+/** One reading as published on `sensors/{enterpriseId}/{sensorId}`. */
+export const ReadingPayload = Type.Object(payloadFields)
 export type ReadingPayload = Static<typeof ReadingPayload>
 
 /** One item of a batch published on `sensors/{enterpriseId}`. */
-export const BatchItemPayload = Type.Object({
-  sensorId: Type.String({ minLength: 1, maxLength: 128 }),
-  ts: Type.Union([Type.String({ maxLength: 64 }), Type.Number()]),
-  value: Type.Number(),
-  type: Type.Optional(Type.String({ maxLength: 64 })),
-  unit: Type.Optional(Type.String({ maxLength: 32 })),
-  quality: Type.Optional(Quality),
-  seq: Type.Optional(Type.Integer({ minimum: 0 })),
-})
+export const BatchItemPayload = Type.Object({ sensorId: Type.String({ minLength: 1, maxLength: 128 }), ...payloadFields })
 export type BatchItemPayload = Static<typeof BatchItemPayload>
 export const MAX_BATCH_ITEMS = 1000
 

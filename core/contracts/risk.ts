@@ -11,8 +11,11 @@ export const RiskFactor = Type.Object({
 })
 export type RiskFactor = Static<typeof RiskFactor>
 
+const RiskKind = Type.Union([Type.Literal('region'), Type.Literal('enterprise')])
+const LevelCounts = Type.Object({ red: Type.Integer(), orange: Type.Integer(), yellow: Type.Integer(), blue: Type.Integer() })
+
 export const RiskState = Type.Object({
-  kind: Type.Union([Type.Literal('region'), Type.Literal('enterprise')]),
+  kind: RiskKind,
   id: Type.String(),
   riskLevel: Color,
   score: Type.Number(),
@@ -20,7 +23,7 @@ export const RiskState = Type.Object({
   dynamicLevel: Type.Optional(Type.Union([Color, Type.Null()])),
   factors: Type.Array(RiskFactor),
   /** Regions: enterprises in the subtree by risk level. */
-  counts: Type.Optional(Type.Object({ red: Type.Integer(), orange: Type.Integer(), yellow: Type.Integer(), blue: Type.Integer() })),
+  counts: Type.Optional(LevelCounts),
   /** Warnings not closed (enterprise: its own; region: its subtree). */
   openWarnings: Type.Integer({ minimum: 0 }),
   at: Type.Number({ description: 'epoch ms' }),
@@ -29,11 +32,11 @@ export type RiskState = Static<typeof RiskState>
 
 /** What is pushed on the socket.io `risk` event. */
 export const RiskEvent = Type.Object({
-  kind: Type.Union([Type.Literal('region'), Type.Literal('enterprise')]),
+  kind: RiskKind,
   id: Type.String(),
   riskLevel: Color,
   score: Type.Number(),
   openWarnings: Type.Optional(Type.Integer()),
-  counts: Type.Optional(Type.Object({ red: Type.Integer(), orange: Type.Integer(), yellow: Type.Integer(), blue: Type.Integer() })),
+  counts: Type.Optional(LevelCounts),
 })
 export type RiskEvent = Static<typeof RiskEvent>
