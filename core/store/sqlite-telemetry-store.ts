@@ -42,7 +42,7 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
   const h = storeHandle(shared, 'telemetry')
   const logger = opts.logger
   const clock = opts.clock ?? systemClock()
-  const batchMax = Math.max(1, opts.batchMax ?? 5000)
+  const batchMax = Math.max(1, opts.batchMax ?? 1000)
   const bufferMax = Math.max(1, opts.bufferMax ?? 200_000)
   const flushMs = Math.max(1, opts.flushMs ?? 200)
 

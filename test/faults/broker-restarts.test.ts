@@ -1,0 +1,175 @@
+// Fault: the external MQTT broker and PostgreSQL go away under load and come back. One real process (all
+// roles) on a Mosquitto of the test's own (configured from deploy/mosquitto/) and on PostgreSQL reached
+// through a TCP proxy the test cuts and restores. Mosquitto restart: ingest reconnects by itself, health
+// is degraded meanwhile and ok after, and every reading the broker acknowledged to a persistent-session
+// QoS 1 gateway is stored. PostgreSQL cut: health degraded, ok after; a warning raised during the cut is stored after.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import mqtt from 'mqtt'
+import type { Warning } from '../../core/contracts/warning.js'
+import { fixtureRegistry, PASSWORDS, TOKENS } from '../fixture-registry.js'
+import { startRoles, type RoleProcess } from '../process-harness.js'
+import { mosquittoInstalled, startMosquitto, type MosquittoInstance } from '../mosquitto-instance.js'
+import { Api, eventually } from '../api-client.js'
+import { dropSchema, missingServices, recordFigures, runName, sleep } from './fault-kit.js'
+
+const missing = missingServices('test/faults/broker-restarts.test.ts', { DATABASE_URL: !!process.env.DATABASE_URL, 'mosquitto (binary)': mosquittoInstalled() })
+
+const run = runName()
+const schema = `yj_fault_br_${run}`
+const INGEST = { user: 'yujing-ingest', password: `ingest-${run}-secret-pw` }
+const dir = mkdtempSync(join(tmpdir(), 'yujing-broker-restarts-'))
+const registryFile = join(dir, 'registry.json')
+writeFileSync(registryFile, JSON.stringify(fixtureRegistry()))
+
+/** A TCP proxy to PostgreSQL: cut() closes every connection and refuses new ones until restore(). */
+interface Proxy { port: number; cut(): void; restore(): void; close(): Promise<void> }
+async function pgProxy(target: URL): Promise<Proxy> {
+  const pairs = new Set<Socket>()
+  let open = true
+  const server: Server = createServer((client) => {
+    if (!open) { client.destroy(); return }
+    const upstream = connect(Number(target.port || 5432), target.hostname)
+    for (const s of [client, upstream]) { pairs.add(s); s.on('close', () => pairs.delete(s)); s.on('error', () => undefined) }
+    client.pipe(upstream); upstream.pipe(client)
+    client.on('close', () => upstream.destroy()); upstream.on('close', () => client.destroy())
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return {
+    port: (server.address() as { port: number }).port,
+    cut() { open = false; for (const s of pairs) s.destroy() },
+    restore() { open = true },
+    async close() { for (const s of pairs) s.destroy(); await new Promise((r) => server.close(r)) },
+  }
+}
+
+let broker: MosquittoInstance
+let restarted: ChildProcess | undefined
+let proxy: Proxy
+let proc: RoleProcess
+let base = ''
+
+async function health(): Promise<{ status: string; checks: Record<string, { ok: boolean; detail?: string }> }> {
+  return (await (await fetch(`${base}/api/health`)).json()) as never
+}
+/** Polls health until `pred`; returns the ms it took. */
+async function healthBecomes(pred: (h: Awaited<ReturnType<typeof health>>) => boolean, what: string, timeoutMs = 30_000): Promise<number> {
+  const t = Date.now()
+  await eventually(async () => pred(await health()), timeoutMs, what)
+  return Date.now() - t
+}
+
+describe.skipIf(missing.length > 0)('fault: external MQTT broker and PostgreSQL restarts under load (real process)', () => {
+  beforeAll(async () => {
+    broker = await startMosquitto({ registryFile, dir: join(dir, 'mosquitto'), ingestUser: INGEST.user, ingestPassword: INGEST.password })
+    proxy = await pgProxy(new URL(process.env.DATABASE_URL!))
+    const dbUrl = new URL(process.env.DATABASE_URL!)
+    dbUrl.host = `127.0.0.1:${proxy.port}`
+    proc = await startRoles('solo-1', 'ingest,rules,alerting,dashboard', ['--data-dir', join(dir, 'data')], {
+      DATABASE_URL: dbUrl.toString(), DATABASE_SCHEMA: schema, KAFKA_BROKERS: '', INFLUX_URL: '',
+      MQTT_URL: broker.url, MQTT_USERNAME: INGEST.user, MQTT_PASSWORD: INGEST.password,
+      YUJING_REGISTRY: registryFile, YUJING_DEMO: '0', YUJING_TOKEN_SECRET: `fault-secret-${run}-xxxxxxxx`, PORT: '0',
+    }, 60_000)
+    base = `http://127.0.0.1:${proc.httpPort}`
+  }, 90_000)
+
+  afterAll(async () => {
+    await proc?.stop()
+    if (restarted && restarted.exitCode === null) { const e = new Promise((r) => restarted!.once('exit', r)); restarted.kill('SIGTERM'); await e }
+    await broker?.stop()
+    await proxy?.close()
+    if (!missing.length) await dropSchema(process.env.DATABASE_URL!, schema).catch(() => undefined)
+  }, 60_000)
+
+  it('Mosquitto restarted under a QoS 1 stream: ingest reconnects by itself, health degraded then ok, every acknowledged reading stored', async () => {
+    const admin = await Api.login(base, 'admin', PASSWORDS.admin)
+    const gw = await mqtt.connectAsync(broker.url, { username: 'gw-E1', password: TOKENS.E1, clientId: `gw-E1-${run}`, clean: false, reconnectPeriod: 300 })
+    gw.on('error', () => undefined)
+    const acked: number[] = []
+    let attempted = 0
+    let stop = false
+    const t0 = Date.now() - 60_000
+    // 4 publishers in flight, each awaiting its PUBACK; a publish still pending at the end is not counted.
+    const stream = Promise.all([0, 1, 2, 3].map(async (lane) => {
+      for (let i = 0; !stop; i++) {
+        const ts = t0 + i * 4 + lane
+        attempted++
+        try {
+          await gw.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts, value: 3 }), { qos: 1 })
+          acked.push(ts)
+        } catch { /* not acknowledged: not counted */ }
+        await sleep(10)
+      }
+    }))
+    await sleep(2000)
+    const ackedBeforeStop = acked.length
+    const tStop = Date.now()
+    await broker.stop() // SIGTERM: Mosquitto saves its persistence (sessions and their queues)
+    const degradedMs = await healthBecomes((h) => h.status === 'degraded' && h.checks.ingest?.ok === false, 'health degraded (ingest)', 10_000)
+    await sleep(3000)
+    const conf = join(broker.dir, 'mosquitto.conf')
+    restarted = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' })
+    const tStart = Date.now()
+    const okMs = await healthBecomes((h) => h.status === 'ok', 'health ok after the broker is back', 30_000)
+    await eventually(async () => gw.connected, 15_000, 'gateway reconnected')
+    await sleep(2000)
+    stop = true
+    await Promise.race([stream, sleep(10_000)])
+    await gw.endAsync(true).catch(() => undefined)
+
+    const from = new Date(t0 - 1000).toISOString()
+    const to = new Date(Date.now() + 1000).toISOString()
+    const wanted = new Set(acked)
+    const stored = await eventually(async () => {
+      const r = await admin.get(`/api/sensors/E1-CO-01/readings?from=${from}&to=${to}&limit=100000`)
+      const ts = new Set((r.body as { ts: string }[]).map((x) => Date.parse(x.ts)))
+      return [...wanted].every((x) => ts.has(x)) ? ts : undefined
+    }, 30_000, 'every acknowledged reading stored')
+    const reconnected = proc.logs.filter((l) => l.includes('connected to external MQTT broker'))
+    expect(reconnected.length).toBeGreaterThanOrEqual(2)
+    expect(acked.length).toBeGreaterThan(ackedBeforeStop)
+    recordFigures('broker-restarts/mosquitto', {
+      attempted, acked: acked.length, ackedBeforeStop, storedOfAcked: acked.filter((x) => stored.has(x)).length, storedTotal: stored.size,
+      brokerDownMs: tStart - tStop, healthDegradedAfterMs: degradedMs, healthOkAfterStartMs: okMs,
+      ingestReconnectLog: reconnected.at(-1),
+    })
+  }, 120_000)
+
+  it('PostgreSQL cut under load: health degraded, ok after; a warning raised during the cut is stored and listed after', async () => {
+    const duty = await Api.login(base, 'duty', PASSWORDS.duty)
+    const gw = await mqtt.connectAsync(broker.url.replace(String(broker.port), String(broker.port)), { username: 'gw-E2', password: TOKENS.E2, clientId: `gw-E2-${run}`, reconnectPeriod: 300 })
+    gw.on('error', () => undefined)
+    const tCut = Date.now()
+    proxy.cut()
+    const degradedMs = await healthBecomes((h) => h.status === 'degraded' && h.checks.store?.ok === false, 'health degraded (store)', 20_000)
+    // The incident during the cut.
+    const tIncident = Date.now()
+    await gw.publishAsync('sensors/E2/E2-LEL-01', JSON.stringify({ ts: Date.now(), value: 30 }), { qos: 1 })
+    await gw.publishAsync('sensors/E2/E2-LEL-01', JSON.stringify({ ts: Date.now() + 1, value: 31 }), { qos: 1 })
+    const listDuringCut = await duty.get('/api/warnings?enterpriseId=E2')
+    await sleep(5000)
+    proxy.restore()
+    const tRestore = Date.now()
+    const okMs = await healthBecomes((h) => h.status === 'ok', 'health ok after PostgreSQL is back', 30_000)
+    let found: Warning | undefined
+    try {
+      found = await eventually(async () => ((await duty.get('/api/warnings?enterpriseId=E2')).body as Warning[]).find((w) => w.dedupKey === 'E2-LEL-01|threshold'), 30_000, 'warning raised during the cut is listed after')
+    } finally {
+      const deadLetters = proc.logs.filter((l) => /dead-letter|dead letter/i.test(l)).length
+      recordFigures('broker-restarts/postgres', {
+        cutMs: tRestore - tCut, healthDegradedAfterMs: degradedMs, healthOkAfterRestoreMs: okMs,
+        listDuringCutStatus: listDuringCut.status, warningStoredAfterRestore: !!found,
+        warningListedAfterMs: found ? Date.now() - tRestore : null, incidentToRestoreMs: tRestore - tIncident, deadLetterLogLines: deadLetters,
+      })
+      await gw.endAsync(true).catch(() => undefined)
+    }
+    expect(found).toMatchObject({ enterpriseId: 'E2', sensorId: 'E2-LEL-01', kind: 'threshold', active: true })
+    const all = ((await duty.get('/api/warnings?enterpriseId=E2&limit=1000')).body as Warning[]).filter((w) => w.dedupKey === 'E2-LEL-01|threshold')
+    expect(all).toHaveLength(1)
+    expect((await duty.post(`/api/warnings/${found!.id}/ack`, { note: 'after the cut' })).status).toBe(200)
+  }, 120_000)
+})
