@@ -45,6 +45,10 @@ export async function createMqttSource(opts: MqttSourceOptions): Promise<MqttSou
     username: opts.username,
     password: opts.password,
     reconnectPeriod: 1000,
+    // Subscribe again on every connect (the handler below), even when the broker says the session is
+    // present: Mosquitto 2.0.x restores a persistent session without its shared subscription after a
+    // restart, and mqtt.js' own resubscribe skips topics it believes still subscribed (SUBACK []).
+    resubscribe: false,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     protocolVersion: 4,
   })

@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/logger.js'
 import type { Clock } from '../runtime/clock.js'
 import { AppError } from '../runtime/errors.js'
 import type { Stores } from './ports.js'
+import { createWorkerTelemetryStore } from './telemetry-worker-host.js'
 import { openSharedDb, type SharedDb } from './sqlite-db.js'
 import { createSqliteWarningStore } from './sqlite-warning-store.js'
 import { createSqliteTelemetryStore } from './sqlite-telemetry-store.js'
@@ -30,6 +31,8 @@ export interface SqliteStoreOptions {
   clock?: Clock
   /** `synchronous` of yujing.db: NORMAL (default; survives a process crash) or FULL (also a power loss). */
   synchronous?: 'NORMAL' | 'FULL'
+  /** Run the history store (telemetry.db) in a worker thread so its writes never block the event loop. */
+  telemetryWorker?: boolean
 }
 
 export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores> {
@@ -39,20 +42,30 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores
   }
   const { logger, clock } = opts
   const main: SharedDb = openSharedDb(join(opts.dataDir, 'yujing.db'), { synchronous: opts.synchronous ?? 'NORMAL', ...(logger ? { logger } : {}) })
-  let tele: SharedDb
-  try { tele = openSharedDb(join(opts.dataDir, 'telemetry.db'), { synchronous: 'NORMAL', ...(logger ? { logger } : {}) }) } catch (err) {
+  let tele: SharedDb | undefined
+  let worker: Awaited<ReturnType<typeof createWorkerTelemetryStore>> | undefined
+  try {
+    if (opts.telemetryWorker) {
+      worker = await createWorkerTelemetryStore({
+        dataDir: opts.dataDir, flushMs: opts.telemetryFlushMs, batchMax: opts.telemetryBatchMax, bufferMax: opts.telemetryBufferMax,
+        ...(logger ? { logger } : {}), ...(opts.onTelemetryDropped ? { onDropped: opts.onTelemetryDropped } : {}),
+      })
+    } else {
+      tele = openSharedDb(join(opts.dataDir, 'telemetry.db'), { synchronous: 'NORMAL', ...(logger ? { logger } : {}) })
+    }
+  } catch (err) {
     main.retain(); main.release()
     throw err
   }
   // The composite holds one reference to each file, so a single store's close() never closes a file
   // another store still uses.
   main.retain()
-  tele.retain()
+  tele?.retain()
   const opt = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 
   const stores = {
     warnings: createSqliteWarningStore(main, logger),
-    telemetry: createSqliteTelemetryStore(tele, opt({
+    telemetry: worker ?? createSqliteTelemetryStore(tele!, opt({
       flushMs: opts.telemetryFlushMs, batchMax: opts.telemetryBatchMax, bufferMax: opts.telemetryBufferMax,
       logger, clock, onDropped: opts.onTelemetryDropped,
     })),
@@ -67,7 +80,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores
     health() {
       if (closing) return { ok: false, detail: 'closed' }
       const a = main.ping()
-      const b = tele.ping()
+      const b = worker ? worker.healthy() : tele!.ping()
       if (a.ok && b.ok) return { ok: true, detail: 'sqlite' }
       return { ok: false, detail: [a.detail, b.detail].filter(Boolean).join('; ') }
     },
@@ -78,7 +91,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores
             try { await s.close() } catch (err) { logger?.error({ err }, 'closing a store failed') }
           }
           main.release()
-          tele.release()
+          tele?.release()
         })()
       }
       return closing

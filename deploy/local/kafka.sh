@@ -2,6 +2,7 @@
 # Runs a real single-node Kafka (KRaft, broker+controller) on 127.0.0.1 without Docker: the broker jars
 # come once from Maven Central (deploy/local/kafka/pom.xml) into a cache; start/stop/status are idempotent.
 # Usage: kafka.sh start|stop|status [--port 9092] [--dir DIR]   (start prints KAFKA_BROKERS=127.0.0.1:PORT)
+#        kafka.sh fetch   (only fetch the jars into the cache; prints their directory)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -183,5 +184,6 @@ case "$cmd" in
   start) do_start ;;
   stop) do_stop ;;
   status) do_status ;;
-  *) echo "usage: kafka.sh start|stop|status [--port 9092] [--dir DIR] [--controller-port P]" >&2; exit 2 ;;
+  fetch) ensure_libs; echo "$LIBS" ;; # only fetch the jars (used by kafka-cluster.sh)
+  *) echo "usage: kafka.sh start|stop|status|fetch [--port 9092] [--dir DIR] [--controller-port P]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,125 @@
+// The SQLite history store behind a worker thread (see telemetry-worker.ts): `write` only queues and
+// posts the queued batches once per event-loop turn, so the pipeline never waits for SQLite; the
+// queue is bounded (oldest dropped and counted). The other calls are requests to the worker.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { ReadingBatch } from '../contracts/reading.js'
+import { AppError } from '../runtime/errors.js'
+import type { Logger } from '../runtime/logger.js'
+import type { ReadingPoint, TelemetryStore } from './ports.js'
+
+export interface WorkerTelemetryOptions {
+  dataDir: string
+  flushMs?: number
+  batchMax?: number
+  /** Readings queued here and in the worker at most; beyond, the oldest are dropped and counted. */
+  bufferMax?: number
+  logger?: Logger
+  onDropped?: (n: number) => void
+}
+
+/** The compiled worker: beside this module, or (when this module runs from TypeScript sources in
+ * tests) in dist/ after `npm run build`. */
+function workerFile(): string {
+  const here = fileURLToPath(new URL('./telemetry-worker.js', import.meta.url))
+  if (existsSync(here)) return here
+  const built = fileURLToPath(new URL('../../dist/core/store/telemetry-worker.js', import.meta.url))
+  if (existsSync(built)) return built
+  throw new AppError('STORE_UNAVAILABLE', 'telemetry worker not built (run `npm run build`)')
+}
+
+export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): Promise<TelemetryStore & { ping(): Promise<{ ok: boolean; detail?: string }>; healthy(): { ok: boolean; detail?: string } }> {
+  const bufferMax = Math.max(1, opts.bufferMax ?? 200_000)
+  const worker = new Worker(workerFile(), {
+    workerData: { dataDir: opts.dataDir, flushMs: opts.flushMs, batchMax: opts.batchMax, bufferMax },
+  })
+  let queue: ReadingBatch[] = []
+  let queued = 0
+  let scheduled = false
+  let droppedHere = 0
+  let remote = { buffered: 0, written: 0, dropped: 0 }
+  let failed: Error | undefined
+  let closing: Promise<void> | undefined
+  let nextId = 1
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+
+  const fail = (err: Error): void => {
+    failed = err
+    opts.logger?.error({ err }, 'telemetry worker failed')
+    for (const c of calls.values()) c.reject(new AppError('STORE_UNAVAILABLE', `telemetry store failed: ${err.message}`, { retriable: true, cause: err }))
+    calls.clear()
+  }
+  worker.on('error', fail)
+  worker.on('exit', (code) => { if (!closing && code !== 0) fail(new Error(`telemetry worker exited with ${code}`)) })
+  worker.on('message', (m: { type: 'stats'; buffered: number; written: number; dropped: number } | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }) => {
+    if (m.type === 'stats') {
+      const newlyDropped = m.dropped - remote.dropped
+      remote = { buffered: m.buffered, written: m.written, dropped: m.dropped }
+      if (newlyDropped > 0) opts.onDropped?.(newlyDropped)
+      return
+    }
+    const c = calls.get(m.id)
+    if (!c) return
+    calls.delete(m.id)
+    if (m.ok) c.resolve(m.result)
+    else c.reject(new AppError('STORE_UNAVAILABLE', m.error ?? 'telemetry store error', { retriable: true }))
+  })
+
+  const post = (): void => {
+    scheduled = false
+    if (!queue.length || failed) return
+    const batches = queue
+    queue = []
+    queued = 0
+    worker.postMessage({ type: 'write', batches })
+  }
+
+  const call = <T>(op: string, args?: unknown[]): Promise<T> => {
+    if (failed) return Promise.reject(new AppError('STORE_UNAVAILABLE', `telemetry store failed: ${failed.message}`, { retriable: true }))
+    post()
+    const id = nextId++
+    return new Promise<T>((resolve, reject) => {
+      calls.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      worker.postMessage({ type: 'call', id, op, ...(args ? { args } : {}) })
+    })
+  }
+
+  // Wait until the worker is up (its first stats message) so a broken database fails start-up.
+  await new Promise<void>((resolve, reject) => {
+    const onMsg = (): void => { worker.off('error', onErr); resolve() }
+    const onErr = (err: Error): void => { worker.off('message', onMsg); reject(new AppError('STORE_UNAVAILABLE', `telemetry store: ${err.message}`, { cause: err })) }
+    worker.once('message', onMsg)
+    worker.once('error', onErr)
+  })
+
+  return {
+    write(batch: ReadingBatch) {
+      const n = Array.isArray(batch?.items) ? batch.items.length : 0
+      if (!n) return
+      if (closing || failed) { droppedHere += n; opts.onDropped?.(n); return }
+      queue.push(batch)
+      queued += n
+      while (queued + remote.buffered > bufferMax && queue.length > 1) {
+        const old = queue.shift()!
+        queued -= old.items.length
+        droppedHere += old.items.length
+        opts.onDropped?.(old.items.length)
+      }
+      if (!scheduled) { scheduled = true; setImmediate(post) }
+    },
+    query: (sensorId, from, to, limit) => call<ReadingPoint[]>('query', [sensorId, from, to, limit]),
+    flush: () => call<void>('flush'),
+    prune: (rawBefore, aggBefore) => call<{ raw: number; agg: number }>('prune', [rawBefore, aggBefore]),
+    ping: () => call<{ ok: boolean; detail?: string }>('ping'),
+    healthy: () => (failed ? { ok: false, detail: `telemetry worker: ${failed.message}` } : { ok: true }),
+    stats: () => ({ buffered: queued + remote.buffered, written: remote.written, dropped: droppedHere + remote.dropped }),
+    close() {
+      closing ??= (async () => {
+        try { await call('close') } catch (err) { opts.logger?.error({ err }, 'closing the telemetry worker failed') }
+        await worker.terminate()
+      })()
+      return closing
+    },
+  }
+}
