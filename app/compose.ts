@@ -23,6 +23,7 @@ import { createDashboardServer } from '../dashboard/server/dashboard-server.js'
 import type { BaseMapOption } from '../dashboard/server/routes/client-config.js'
 import { AppError } from '../core/runtime/errors.js'
 import { createSimulator } from '../simulators/simulator.js'
+import { DEMO_USERS } from '../simulators/demo-province.js'
 
 export interface RunningSystem {
   config: Config
@@ -209,6 +210,10 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
       logger.info({ rate: config.simulateRate }, 'simulator publishing the demo province')
     }
     // Readiness line for supervisors and the process harness (every role set logs it, with or without HTTP).
+    if (config.demo && httpPort !== undefined && roles.has('dashboard')) {
+      const logins = Object.entries(DEMO_USERS).map(([u, d]) => `${u} / ${d.password} (${d.role})`).join(', ')
+      logger.info({ url: `http://${config.http.host}:${httpPort}`, logins }, 'demo province: open the dashboard and log in (demo passwords work only in the demo)')
+    }
     logger.info({ roles: [...roles], instance: config.instanceId, bus: bus.kind, store: config.store.kind, telemetry: config.telemetry.kind, mqtt: config.mqtt.mode, ...(httpPort !== undefined ? { port: httpPort } : {}), ...(mqttPort !== undefined ? { mqttPort } : {}) }, 'yujing started')
     return { config, logger, metrics, bus, stores, registry, httpPort, mqttPort, health, stop }
   } catch (err) {
