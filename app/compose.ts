@@ -75,7 +75,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
   const rawBus = await createBus(config.bus, { logger: stageLogger(logger, 'bus'), metrics, instanceId: config.instanceId })
   // With Kafka, Kafka is the durable log; the in-process bus needs the journal to survive a crash.
   const durable: DurableIngest | undefined = rawBus.kind === 'memory' && roles.has('ingest') && roles.has('rules') && opts.journal !== false
-    ? createDurableIngest({ bus: rawBus, rejections: stores.rejections, dataDir: config.dataDir, clock, logger: stageLogger(logger, 'journal'), options: opts.journal || {} })
+    ? createDurableIngest({ bus: rawBus, rejections: stores.rejections, dataDir: config.dataDir, clock, logger: stageLogger(logger, 'journal'), options: opts.journal || { fsync: config.ingest.journalFsync } })
     : undefined
   const bus = durable?.bus ?? rawBus
   const boot = await bootstrapRegistry({ registryFile: config.registryFile, demo: config.demo, store: stores.registry, kv: stores.kv, logger: stageLogger(logger, 'registry') })
