@@ -14,7 +14,7 @@ import type { Clock, TimerHandle } from '../core/runtime/clock.js'
 import type { Logger } from '../core/runtime/logger.js'
 import type { Metrics } from '../core/runtime/metrics.js'
 import type { Stage } from '../core/runtime/stage.js'
-import { errorMessage } from '../core/runtime/errors.js'
+import { errorMessage, isRetriable } from '../core/runtime/errors.js'
 import type { KeyValueStore, RiskStore, WarningStore } from '../core/store/ports.js'
 import type { ScoringParams } from '../core/scoring/params.js'
 import { DEFAULT_SCORING } from '../core/scoring/params.js'
@@ -98,6 +98,7 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
   const tails = new Map<string, PreviousEpisode>() // dedupKey -> last episode, when none is open
   const commands = new Map<string, Pick<CommandResult, 'ok' | 'error'>>() // commandId -> outcome
   const unpublished = new Map<string, Warning>() // persisted but not yet on the bus
+  let stopped = false
   const escalating = new Set<string>()
   const inflight = new Set<Promise<unknown>>()
   const locks = createKeyedLock()
@@ -135,7 +136,7 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
   async function previousEpisode(key: string): Promise<PreviousEpisode> {
     const cached = tails.get(key)
     if (cached) return cached
-    const [n, last] = await Promise.all([stores.warnings.episodes(key), stores.warnings.lastClosed(key)])
+    const [n, last] = await untilStored('episode lookup', () => Promise.all([stores.warnings.episodes(key), stores.warnings.lastClosed(key)]))
     const p: PreviousEpisode = { episode: Math.max(n, last ? episodeOf(last.id) : 0) }
     if (last?.closedAt) p.closedAtMs = Date.parse(last.closedAt)
     if (last?.outcome) p.outcome = last.outcome
@@ -155,9 +156,26 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
     }
   }
 
+  /** A store that is down (PostgreSQL restarting, a network cut) must delay a warning, never lose it:
+   * retry retriable store errors with backoff for as long as it takes, holding this consumer (so order
+   * and backpressure hold), until the stage stops. Non-retriable errors go to the bus's dead letters. */
+  async function untilStored<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+      try {
+        const r = await fn()
+        if (attempt > 1) logger.info({ what, attempts: attempt }, 'store is back; carried on')
+        return r
+      } catch (err) {
+        if (!isRetriable(err) || stopped) throw err
+        if (attempt === 1 || attempt % 20 === 0) logger.warn({ what, attempt, err: errorMessage(err) }, 'store unavailable; retrying (the warning waits, it is not lost)')
+        await new Promise((r) => setTimeout(r, delay))
+      }
+    }
+  }
+
   /** Persist, index, publish, count, notify — in that order. */
   async function commit(w: Warning, events: readonly WarningEvent[], receivedAt?: number): Promise<void> {
-    await stores.warnings.upsert(w)
+    await untilStored('warning', () => stores.warnings.upsert(w))
     if (w.status === 'closed') {
       byId.delete(w.id)
       if (byKey.get(w.dedupKey)?.id === w.id) byKey.delete(w.dedupKey)
@@ -314,6 +332,7 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
       logger.info({ open: byId.size }, 'alerting started')
     },
     async stop() {
+      stopped = true
       if (timer) { clock.clear(timer); timer = undefined }
       for (const s of subs.splice(0)) await s.unsubscribe()
       await settle()

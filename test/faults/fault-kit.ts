@@ -1,8 +1,9 @@
 // Shared pieces of the fault tests: the skip-or-fail rule for missing services, a unique run name, the
 // cleanup of a run's PostgreSQL schema and Kafka topics, and a log of measured figures per test file.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { appendFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
 import kafkajs from 'kafkajs'
 
@@ -35,14 +36,12 @@ export async function deleteTopics(brokers: string[], prefix: string): Promise<v
   } finally { await admin.disconnect() }
 }
 
-/** Measured figures, printed and appended (one JSON line per run) to test/faults/.figures.jsonl. */
+/** Measured figures, printed and appended (one JSON line per run) to $TMPDIR/yujing-fault-figures.jsonl. */
 export function recordFigures(test: string, figures: Record<string, unknown>): void {
   const line = JSON.stringify({ test, at: new Date().toISOString(), ...figures })
   console.log(`fault figures: ${line}`)
   try {
-    const dir = resolve(import.meta.dirname)
-    mkdirSync(dir, { recursive: true })
-    appendFileSync(join(dir, '.figures.jsonl'), `${line}\n`)
+    appendFileSync(join(tmpdir(), 'yujing-fault-figures.jsonl'), `${line}\n`)
   } catch { /* figures are informative only */ }
 }
 

@@ -93,12 +93,19 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     // The product creates its topics with replication factor 1 (KAFKA_BROKERS has no RF setting): create them here with RF 3.
     const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
     await admin.connect()
-    await admin.createTopics({ topics: TOPICS.map((n) => ({ topic: prefix + n, numPartitions: 6, replicationFactor: 3 })), waitForLeaders: true })
+    await admin.createTopics({ topics: TOPICS.map((n) => ({ topic: prefix + n, numPartitions: 6, replicationFactor: 3 })), waitForLeaders: false })
+    await eventually(async () => { for (const n of TOPICS) await admin.fetchTopicOffsets(prefix + n); return true }, 30_000, 'leaders of the created topics')
     await admin.disconnect()
-    proc = await startProcess(['--registry', registryFile, '--data-dir', join(dir, 'data')], {
-      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: process.env.DATABASE_URL!, DATABASE_SCHEMA: schema,
-      YUJING_TOKEN_SECRET: `fault-secret-${run}-xxxxxxxx`,
-    }, 120_000)
+    // Right after topic creation a start can meet "does not host this topic-partition" while metadata settles.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        proc = await startProcess(['--registry', registryFile, '--data-dir', join(dir, 'data')], {
+          KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: process.env.DATABASE_URL!, DATABASE_SCHEMA: schema,
+          YUJING_TOKEN_SECRET: `fault-secret-${run}-xxxxxxxx`,
+        }, 120_000)
+        break
+      } catch (err) { if (attempt >= 3) throw err; await sleep(3000) }
+    }
     api = await Api.login(`http://127.0.0.1:${proc.httpPort}`, 'admin', PASSWORDS.admin)
     gw = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E1', password: TOKENS.E1, clientId: `gw-E1-${run}`, reconnectPeriod: 500 })
     gw.on('error', () => undefined)
