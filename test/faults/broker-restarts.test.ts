@@ -180,10 +180,9 @@ describe.skipIf(missing.length > 0)('fault: external MQTT broker and PostgreSQL 
     }
   }, 120_000)
 
-  // KNOWN BUG (reported): a finding whose warning cannot be stored is retried 3 times within ~120 ms by the
-  // bus and then dead-lettered, so a warning raised during a PostgreSQL outage longer than that is never
-  // raised, not even after PostgreSQL returns. it.fails: this turns red once the bug is fixed — make it `it` then.
-  it.fails('KNOWN BUG: the warning of an incident during the PostgreSQL cut is stored and listed after', async () => {
+  // Alerting holds a finding whose warning cannot be stored and retries the store with backoff until it
+  // is back (it used to be dead-lettered after the bus's three quick retries, losing the warning).
+  it('the warning of an incident during the PostgreSQL cut is stored and listed after', async () => {
     expect(incidentDuringCut).toBe(true)
     const duty = await Api.login(base, 'duty', PASSWORDS.duty)
     const found = await eventually(async () => ((await duty.get('/api/warnings?enterpriseId=E2')).body as Warning[]).find((w) => w.dedupKey === 'E2-LEL-01|threshold'), 10_000, 'warning raised during the cut is listed after')
