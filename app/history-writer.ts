@@ -9,6 +9,8 @@ import type { Logger } from '../core/runtime/logger.js'
 import type { Metrics } from '../core/runtime/metrics.js'
 import type { Stage } from '../core/runtime/stage.js'
 
+const STALL_MS = 10_000
+
 export interface HistoryOptions { rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string }
 
 /** The ingest journal's readings checkpoint: `watermark()` is taken before a flush, `commit` after it. */
@@ -42,6 +44,8 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
   let pruneTimer: TimerHandle | undefined
   let statsTimer: TimerHandle | undefined
   let lastDropped = 0
+  let lastWritten = 0
+  let lastProgressAt = clock.now()
   let pruning = false
 
   async function prune(): Promise<void> {
@@ -65,6 +69,7 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
       pruneTimer = clock.setInterval(() => void prune(), options.pruneIntervalMinutes * 60_000)
       statsTimer = clock.setInterval(() => {
         const s = telemetry.stats()
+        if (s.written !== lastWritten || s.buffered === 0) { lastWritten = s.written; lastProgressAt = clock.now() }
         metrics.telemetryBuffered.set(s.buffered)
         if (s.dropped > lastDropped) {
           metrics.telemetryDropped.inc(s.dropped - lastDropped)
@@ -86,7 +91,11 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
     },
     health() {
       const s = telemetry.stats()
-      return { ok: true, detail: `buffered ${s.buffered}, written ${s.written}, dropped ${s.dropped}` }
+      const detail = `buffered ${s.buffered}, written ${s.written}, dropped ${s.dropped}`
+      // Readings waiting while nothing has been written for a while: the time-series store is down or
+      // stuck (warnings go on regardless; the buffer is bounded and its drops are counted).
+      const stalled = s.buffered > 0 && clock.now() - lastProgressAt > STALL_MS
+      return stalled ? { ok: false, detail: `history store not accepting writes for ${Math.round((clock.now() - lastProgressAt) / 1000)} s; ${detail}` } : { ok: true, detail }
     },
   }
 }
