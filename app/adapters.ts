@@ -22,6 +22,7 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
         topicPrefix: cfg.topicPrefix,
         partitions: cfg.partitions,
         replicationFactor: cfg.replicationFactor,
+        ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
         logger: deps.logger,
         // `<topic>.dlq` is the contract's rejection stream for readings; the bus's own dead letters
         // (messages a consumer kept failing on) go to `<topic>.deadletter`.

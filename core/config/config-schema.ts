@@ -67,6 +67,9 @@ export const Config = Type.Object({
       topicPrefix: Type.String(),
       partitions: Type.Integer({ minimum: 1 }),
       replicationFactor: Type.Integer({ minimum: 1 }),
+      /** How long a silent consumer keeps its partitions (KAFKA_SESSION_TIMEOUT_MS): the bound on how long
+       * a crashed rules instance's enterprises wait for another instance. */
+      sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 6000, maximum: 300_000 })),
     }, closed),
   ]),
   store: Type.Union([
