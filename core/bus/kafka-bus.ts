@@ -272,12 +272,22 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     const committed = await admin.fetchOffsets({ groupId, topics: [full] })
     const parts = committed[0]?.partitions ?? []
     if (parts.some((x) => Number(x.offset) >= 0)) return
-    if (createdHere.has(full)) {
-      await admin.setOffsets({ groupId, topic: full, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: '0' })) })
-      return
+    try {
+      if (createdHere.has(full)) {
+        await admin.setOffsets({ groupId, topic: full, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: '0' })) })
+        return
+      }
+      const ends = await admin.fetchTopicOffsets(full)
+      await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: fromBeginning ? e.low : e.high })) })
+    } catch (err) {
+      // Another instance of the group (e.g. a second rules process starting at the same moment) has
+      // already joined: the group is live and its members set where it starts; ours joins it as it is.
+      if (/no running instances|rebalanc/i.test(errorMessage(err))) {
+        opts.logger?.info({ groupId, topic: full }, 'consumer group already running: joining it without pinning offsets')
+        return
+      }
+      throw err
     }
-    const ends = await admin.fetchTopicOffsets(full)
-    await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: fromBeginning ? e.low : e.high })) })
   }
 
   function withGroupLock<T>(groupId: string, fn: () => Promise<T>): Promise<T> {
