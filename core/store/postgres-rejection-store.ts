@@ -1,6 +1,7 @@
 // Rejected readings in PostgreSQL: `add` buffers; a timer (and every list/flush) writes the buffer as one
 // batched INSERT in a transaction that also bumps per-reason totals and deletes the oldest beyond `max`.
 import type { Rejection } from '../contracts/reading.js'
+import { createRejectionBuffer } from './rejection-buffer.js'
 import type { Logger } from '../runtime/logger.js'
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js'
 import type { RejectionQuery, RejectionStore } from './ports.js'
@@ -20,23 +21,20 @@ export async function createPgRejectionStore(db: PgDb, opts: PgRejectionStoreOpt
   const max = Math.max(1, Math.floor(opts.max ?? 100_000))
   const clock = opts.clock ?? systemClock()
   const logger = opts.logger
-  const counts: Record<string, number> = {}
+  const loaded: Record<string, number> = {}
   let rows: number
   try {
-    for (const r of (await db.query<{ reason: string; n: string }>('SELECT reason, n FROM rejection_counts')).rows) counts[r.reason] = Number(r.n)
+    for (const r of (await db.query<{ reason: string; n: string }>('SELECT reason, n FROM rejection_counts')).rows) loaded[r.reason] = Number(r.n)
     rows = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM rejections')).rows[0]?.n ?? 0)
   } catch (err) { throw pgError(err, 'opening the rejection store failed') }
-  let buf: Rejection[] = []
-  let pendingCounts: Record<string, number> = {}
+  const pending = createRejectionBuffer(max, loaded)
   let chain: Promise<void> = Promise.resolve()
   let closing: Promise<void> | null = null
 
   async function writeOnce(): Promise<void> {
-    if (!buf.length && !Object.keys(pendingCounts).length) return
-    const items = buf
-    const add = pendingCounts
-    buf = []
-    pendingCounts = {}
+    const p = pending.take()
+    if (!p) return
+    const { items, counts: add } = p
     try {
       await db.tx(async (c) => {
         if (items.length) {
@@ -54,9 +52,7 @@ export async function createPgRejectionStore(db: PgDb, opts: PgRejectionStoreOpt
       })
     } catch (err) {
       // Put them back (oldest first) for the next attempt, still bounded.
-      buf = items.concat(buf)
-      if (buf.length > max) buf = buf.slice(buf.length - max)
-      for (const [k, n] of Object.entries(add)) pendingCounts[k] = (pendingCounts[k] ?? 0) + n
+      pending.putBack(p)
       throw pgError(err, 'rejection flush failed')
     }
   }
@@ -68,18 +64,14 @@ export async function createPgRejectionStore(db: PgDb, opts: PgRejectionStoreOpt
   }
 
   const timer: TimerHandle = clock.setInterval(() => {
-    if (h.closed || (!buf.length && !Object.keys(pendingCounts).length)) return
+    if (h.closed || pending.isEmpty()) return
     flushNow().catch((err: unknown) => logger?.error({ err }, 'rejection flush failed; will retry'))
   }, Math.max(1, opts.flushMs ?? 200))
 
   return {
     add(r) {
-      if (closing || h.closed || !r || typeof r.id !== 'string') return
-      const reason = typeof r.reason === 'string' ? r.reason : 'unknown'
-      counts[reason] = (counts[reason] ?? 0) + 1
-      pendingCounts[reason] = (pendingCounts[reason] ?? 0) + 1
-      buf.push(r)
-      if (buf.length > max) buf = buf.slice(buf.length - max)
+      if (closing || h.closed) return
+      pending.add(r)
     },
     async list(q: RejectionQuery) {
       h.check()
@@ -101,7 +93,7 @@ export async function createPgRejectionStore(db: PgDb, opts: PgRejectionStoreOpt
         return out
       } catch (err) { throw pgError(err, 'rejection query failed') }
     },
-    counts: () => ({ ...counts }),
+    counts: () => ({ ...pending.totals }),
     async flush() { h.check(); await flushNow() },
     close() {
       if (!closing) {

@@ -1,6 +1,7 @@
 // Rejected readings in SQLite: `add` buffers, a timer (and every `list`) writes the buffer in one
 // transaction; the table keeps the newest `max` rows, and per-reason totals survive restarts.
 import type { Rejection } from '../contracts/reading.js'
+import { createRejectionBuffer } from './rejection-buffer.js'
 import type { Logger } from '../runtime/logger.js'
 import { AppError } from '../runtime/errors.js'
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js'
@@ -24,10 +25,9 @@ export function createSqliteRejectionStore(shared: SharedDb, opts: { max?: numbe
   const clock = opts.clock ?? systemClock()
   const logger = opts.logger
   let rows = (shared.stmt('SELECT count(*) AS n FROM rejections').get() as { n: number }).n
-  const counts: Record<string, number> = {}
-  for (const r of shared.stmt('SELECT reason, n FROM rejection_counts').all() as { reason: string; n: number }[]) counts[r.reason] = r.n
-  let pendingCounts: Record<string, number> = {}
-  let buf: Rejection[] = []
+  const loaded: Record<string, number> = {}
+  for (const r of shared.stmt('SELECT reason, n FROM rejection_counts').all() as { reason: string; n: number }[]) loaded[r.reason] = r.n
+  const pending = createRejectionBuffer(max, loaded)
   let closing: Promise<void> | null = null
 
   const write = shared.db.transaction((items: Rejection[], addCounts: Record<string, number>) => {
@@ -39,14 +39,12 @@ export function createSqliteRejectionStore(shared: SharedDb, opts: { max?: numbe
   })
 
   function flushNow(): void {
-    if (!buf.length && !Object.keys(pendingCounts).length) return
-    const items = buf
-    const add = pendingCounts
-    try { write(items, add) } catch (err) {
+    const p = pending.take()
+    if (!p) return
+    try { write(p.items, p.counts) } catch (err) {
+      pending.putBack(p)
       throw new AppError('STORE_UNAVAILABLE', `rejection flush failed: ${(err as Error).message}`, { retriable: true, cause: err })
     }
-    buf = buf === items ? [] : buf
-    pendingCounts = pendingCounts === add ? {} : pendingCounts
   }
 
   const timer: TimerHandle = clock.setInterval(() => {
@@ -56,12 +54,8 @@ export function createSqliteRejectionStore(shared: SharedDb, opts: { max?: numbe
 
   return {
     add(r) {
-      if (closing || h.closed || !r || typeof r.id !== 'string') return
-      const reason = typeof r.reason === 'string' ? r.reason : 'unknown'
-      counts[reason] = (counts[reason] ?? 0) + 1
-      pendingCounts[reason] = (pendingCounts[reason] ?? 0) + 1
-      buf.push(r)
-      if (buf.length > max) buf = buf.slice(buf.length - max)
+      if (closing || h.closed) return
+      pending.add(r)
     },
     async list(q: RejectionQuery) {
       h.check()
@@ -78,7 +72,7 @@ export function createSqliteRejectionStore(shared: SharedDb, opts: { max?: numbe
       for (const r of found) { const v = parseRow<Rejection>(r.doc, logger, 'rejection'); if (v) out.push(v) }
       return out
     },
-    counts: () => ({ ...counts }),
+    counts: () => ({ ...pending.totals }),
     async flush() { h.check(); flushNow() },
     close() {
       if (!closing) {
