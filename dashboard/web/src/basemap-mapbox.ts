@@ -2,7 +2,7 @@
 // mapbox-gl is an optional package: it is imported lazily, and when it is absent the build aliases it
 // to a stub, so this fails with a clear message instead of a blank map.
 import { MapboxOverlay } from '@deck.gl/mapbox'
-import { DEFAULT_VIEW, type BaseMapConfig, type MapCallbacks, type MapHost } from './map-host.js'
+import { DEFAULT_VIEW, overlayHost, overlayProps, type BaseMapConfig, type MapCallbacks, type MapHost } from './map-host.js'
 
 export async function createMapboxHost(container: HTMLElement, cfg: Extract<BaseMapConfig, { kind: 'mapbox' }>, cb: MapCallbacks): Promise<MapHost> {
   let mod: { default?: unknown; Map?: unknown }
@@ -20,20 +20,7 @@ export async function createMapboxHost(container: HTMLElement, cfg: Extract<Base
     center: [DEFAULT_VIEW.longitude, DEFAULT_VIEW.latitude],
     zoom: DEFAULT_VIEW.zoom,
   })
-  const overlay = new MapboxOverlay({
-    interleaved: false,
-    layers: [],
-    onHover: (info) => cb.onHover(info),
-    onClick: (info) => cb.onClick(info),
-    onAfterRender: () => cb.onAfterRender(),
-  })
-  map.addControl(overlay)
-  return {
-    kind: 'mapbox',
-    setLayers(layers) { overlay.setProps({ layers }) },
-    fitBounds(b, animate = true) { map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, animate, maxZoom: 14 }) },
-    destroy() { map.removeControl(overlay); map.remove() },
-  }
+  return overlayHost('mapbox', map, new MapboxOverlay(overlayProps(cb)))
 }
 
 interface MapboxLike {

@@ -5,7 +5,7 @@ import { Map as MlMap, setWorkerUrl, type StyleSpecification } from 'maplibre-gl
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url'
 import 'maplibre-gl/dist/maplibre-gl.css'
 import { MapLibreOverlay } from '@deck.gl/maplibre'
-import { DEFAULT_VIEW, type BaseMapConfig, type MapCallbacks, type MapHost } from './map-host.js'
+import { DEFAULT_VIEW, overlayHost, overlayProps, type BaseMapConfig, type MapCallbacks, type MapHost } from './map-host.js'
 
 setWorkerUrl(workerUrl)
 
@@ -28,18 +28,5 @@ export function createMaplibreHost(container: HTMLElement, cfg: Extract<BaseMapC
     attributionControl: cfg.attribution ? {} : false,
     dragRotate: false,
   })
-  const overlay = new MapLibreOverlay({
-    interleaved: false,
-    layers: [],
-    onHover: (info) => cb.onHover(info),
-    onClick: (info) => cb.onClick(info),
-    onAfterRender: () => cb.onAfterRender(),
-  })
-  map.addControl(overlay)
-  return {
-    kind: 'maplibre',
-    setLayers(layers) { overlay.setProps({ layers }) },
-    fitBounds(b, animate = true) { map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, animate, maxZoom: 14 }) },
-    destroy() { map.removeControl(overlay); map.remove() },
-  }
+  return overlayHost('maplibre', map, new MapLibreOverlay(overlayProps(cb)))
 }

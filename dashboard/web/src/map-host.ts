@@ -18,6 +18,32 @@ export interface MapHost {
   destroy(): void
 }
 
+/** deck.gl overlay props wiring the map callbacks (the same for MapLibre and mapbox-gl overlays). */
+export function overlayProps(cb: MapCallbacks) {
+  return {
+    interleaved: false,
+    layers: [] as Layer[],
+    onHover: (info: PickingInfo) => cb.onHover(info),
+    onClick: (info: PickingInfo) => cb.onClick(info),
+    onAfterRender: () => cb.onAfterRender(),
+  }
+}
+
+/** A MapHost of deck.gl layers in an overlay control on a MapLibre or mapbox-gl map. */
+export function overlayHost(
+  kind: 'maplibre' | 'mapbox',
+  map: { addControl(c: never): unknown; removeControl(c: never): unknown; fitBounds(b: [[number, number], [number, number]], o: Record<string, unknown>): unknown; remove(): void },
+  overlay: { setProps(p: { layers: Layer[] }): void },
+): MapHost {
+  map.addControl(overlay as never)
+  return {
+    kind,
+    setLayers(layers) { overlay.setProps({ layers }) },
+    fitBounds(b, animate = true) { map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, animate, maxZoom: 14 }) },
+    destroy() { map.removeControl(overlay as never); map.remove() },
+  }
+}
+
 export type BaseMapConfig =
   | { kind: 'none' }
   | { kind: 'maplibre'; style?: string | Record<string, unknown>; tiles?: string; attribution?: string }
