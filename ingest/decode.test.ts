@@ -22,7 +22,7 @@ const T = '"2026-11-28T08:00:00.000+08:00"' // = NOW
 const single = 'sensors/E1/E1-CH4-01'
 
 describe('decodeMessage: one rejection per reason', () => {
-  const cases: { reason: RejectionReason; topic: string; payload: string | Buffer; ctx?: () => DecodeContext; mentions: string }[] = [
+  const cases: { reason: RejectionReason; topic: string; payload: string | Buffer; ctx?: () => DecodeContext; mentions: string; gatewayId?: string }[] = [
     { reason: 'bad_json', topic: single, payload: '{"ts": 1, "value": ', mentions: 'not valid JSON' },
     { reason: 'bad_shape', topic: single, payload: '[1,2]', mentions: 'array' },
     { reason: 'bad_shape', topic: single, payload: `{"ts": ${T}, "value": 0.5, "quality": "great"}`, mentions: 'quality "great"' },
@@ -44,19 +44,20 @@ describe('decodeMessage: one rejection per reason', () => {
     { reason: 'oversize_payload', topic: single, payload: Buffer.alloc(600 * 1024, 32), mentions: '614400 bytes' },
     { reason: 'batch_too_large', topic: 'sensors/E1', payload: JSON.stringify(Array.from({ length: 1001 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - i, value: 1 }))), mentions: '1001' },
     { reason: 'bad_topic', topic: 'sensors/E1/a/b', payload: '{}', mentions: 'sensors/{enterpriseId}' },
-    { reason: 'unknown_enterprise', topic: 'sensors/E9/E9-1', payload: `{"ts": ${T}, "value": 1}`, mentions: '"E9"' },
+    { reason: 'unknown_enterprise', topic: 'sensors/E9/E9-1', payload: `{"ts": ${T}, "value": 1}`, mentions: '"E9"', gatewayId: 'anonymous' },
+    { reason: 'topic_forbidden', topic: 'sensors/E2/E2-GAS-01', payload: `{"ts": ${T}, "value": 1}`, mentions: 'gateway "gw-E1" belongs to enterprise "E1"' },
     { reason: 'rate_limited', topic: single, payload: `{"ts": ${T}, "value": 1}`, ctx: () => ctx({ limiter: createRateLimiter({ rateOf: () => 1, burstFactor: 0 }) }), mentions: 'rate limit' },
   ]
 
-  it.each(cases)('$reason: $mentions', ({ reason, topic, payload, ctx: mk, mentions }) => {
-    const res = decode(topic, payload, mk ? mk() : ctx())
+  it.each(cases)('$reason: $mentions', ({ reason, topic, payload, ctx: mk, mentions, gatewayId = 'gw-E1' }) => {
+    const res = decode(topic, payload, mk ? mk() : ctx(), gatewayId)
     expect(res.batch).toBeNull()
     expect(res.rejections).toHaveLength(1)
     const r = res.rejections[0]!
     expect(r.reason).toBe(reason)
     expect(r.message).toContain(mentions)
     expect(r.topic).toBe(topic)
-    expect(r.gatewayId).toBe('gw-E1')
+    expect(r.gatewayId).toBe(gatewayId)
     expect(r.at).toBe(NOW)
     expect(r.raw.length).toBeLessThanOrEqual(513)
     expect(r.id).toMatch(/^rj-/)

@@ -254,6 +254,10 @@ export function decodeMessage(input: DecodeInput, ctx: DecodeContext): DecodeRes
   const maxPayload = ctx.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   if (payload.length > maxPayload) return fail('oversize_payload', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload} bytes`)
   const reg = ctx.registry
+  // A registered gateway publishes only for its own enterprise (the embedded broker passes refused
+  // publishes here so they are acknowledged and recorded instead of looping on reconnects).
+  const gw = reg.gateways.get(gatewayId)
+  if (gw && gw.enterpriseId !== enterpriseId) return fail('topic_forbidden', `gateway "${gatewayId}" belongs to enterprise "${gw.enterpriseId}" and may not publish to ${truncate(topic)}`)
   if (!reg.enterprises.has(enterpriseId)) return fail('unknown_enterprise', `enterprise "${enterpriseId}" in the topic is not registered`)
 
   let doc: unknown

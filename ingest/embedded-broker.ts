@@ -29,6 +29,8 @@ export interface EmbeddedBroker {
 }
 
 export const ANONYMOUS_GATEWAY = 'anonymous'
+/** Where a refused publish is renamed to: `$`-topics cannot be subscribed to here. */
+const REFUSED_TOPIC = '$yujing/refused'
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
@@ -51,6 +53,8 @@ function touchesSensorData(filter: string): boolean {
 
 export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger, registry } = opts
+  /** Per gateway: when a refused publish was last logged, and how many since (one line per 10 s). */
+  const refusedLog = new Map<string, { at: number; n: number }>()
   const gatewayOf = new WeakMap<Client, string>()
   const verify = cachedVerifier()
 
@@ -83,14 +87,21 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
       const topic = packet.topic
       if (!gatewayId) return callback(new Error('not authenticated'))
       const parsed = parseSensorTopic(topic)
-      if (gatewayId !== ANONYMOUS_GATEWAY) {
-        const gw = registry.current().gateways.get(gatewayId)
-        if (!gw || parsed.kind === 'invalid' || parsed.enterpriseId !== gw.enterpriseId) {
-          logger.warn({ gateway: gatewayId, topic, enterpriseId: gw?.enterpriseId }, 'mqtt publish refused: topic outside the gateway\'s sensors/{enterpriseId}')
-          return callback(new Error(`gateway ${gatewayId} may not publish to ${topic}`))
-        }
-      } else if (parsed.kind === 'invalid' && !topic.startsWith(`${MQTT_ROOT}/`)) {
-        return callback(new Error(`topic ${topic} is not under ${MQTT_ROOT}/`))
+      const gw = gatewayId === ANONYMOUS_GATEWAY ? undefined : registry.current().gateways.get(gatewayId)
+      if (gatewayId !== ANONYMOUS_GATEWAY && !gw) return callback(new Error(`gateway ${gatewayId} is no longer registered`))
+      if (parsed.kind === 'invalid' || (gw && parsed.enterpriseId !== gw.enterpriseId)) {
+        // Refused, but acknowledged and recorded: the decoder rejects it with a reason (topic_forbidden /
+        // bad_topic), and the packet is renamed to a topic no client may subscribe to, so it reaches no one.
+        // Dropping the connection instead (MQTT 3.1.1's only other answer) makes a persistent-session
+        // gateway resend it on every reconnect, stalling all of its readings behind it.
+        const now = Date.now()
+        const last = refusedLog.get(gatewayId)
+        if (!last || now - last.at >= 10_000) {
+          logger.warn({ gateway: gatewayId, topic, enterpriseId: gw?.enterpriseId, refusedSinceLastLog: last?.n ?? 0 }, 'mqtt publish refused: topic outside the gateway\'s sensors/{enterpriseId} (recorded as a rejection)')
+          if (refusedLog.size > 10_000) refusedLog.clear()
+          refusedLog.set(gatewayId, { at: now, n: 0 })
+        } else last.n++
+        packet.topic = REFUSED_TOPIC
       }
       const raw = packet.payload
       const payload = typeof raw === 'string' ? Buffer.from(raw) : raw

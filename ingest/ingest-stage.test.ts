@@ -132,17 +132,31 @@ describe('ingest stage over the embedded broker', () => {
     expect(await refusal(r.url)).toBe(5)
   })
 
-  it('publishing to another enterprise\'s topic disconnects the gateway and nothing reaches the bus', async () => {
+  it('publishing to another enterprise\'s topic is acknowledged, rejected as topic_forbidden, reaches no one, and the connection stays', async () => {
     const c = await connect(r.url, 'gw-E1', 'token-e1')
     clients.push(c)
-    const closed = new Promise<void>((res) => c.once('close', () => res()))
-    c.publish('sensors/E2/E2-GAS-01', JSON.stringify({ ts: NOW, value: 99 }), { qos: 0 })
-    await closed
-    c.publish('nope', 'x', { qos: 0 })
-    await new Promise((res) => setTimeout(res, 100))
+    // A third client that may subscribe to non-sensor topics: it must not receive the refused packets.
+    const spy = await connect(r.url, 'gw-E2', 'token-e2')
+    clients.push(spy)
+    const seen: string[] = []
+    spy.on('message', (t) => seen.push(t))
+    await spy.subscribeAsync('nope', { qos: 1 })
+    // QoS 1: a PUBACK comes back (a persistent-session gateway would otherwise resend it forever).
+    await c.publishAsync('sensors/E2/E2-GAS-01', JSON.stringify({ ts: NOW, value: 99 }), { qos: 1 })
+    await c.publishAsync('nope', 'x', { qos: 1 })
+    expect(c.connected).toBe(true)
+    await c.publishAsync('sensors/E1/E1-CH4-01', JSON.stringify({ ts: NOW, value: 0.5 }), { qos: 1 })
     await r.bus.drain()
-    expect(r.batches).toEqual([])
-    expect(r.published).not.toContain('readings')
+    expect(r.batches.map((b) => b.enterpriseId)).toEqual(['E1'])
+    expect(r.dlq.map((x) => [x.reason, x.gatewayId, x.topic])).toEqual([
+      ['topic_forbidden', 'gw-E1', 'sensors/E2/E2-GAS-01'],
+      ['bad_topic', 'gw-E1', 'nope'],
+    ])
+    expect(r.dlq[0]!.message).toMatch(/gw-E1.*E1.*may not publish to sensors\/E2\/E2-GAS-01/)
+    expect(r.store.all.map((x) => x.reason).sort()).toEqual(['bad_topic', 'topic_forbidden'])
+    expect(await r.metrics.registry.getSingleMetricAsString('yujing_readings_rejected_total')).toMatch(/reason="topic_forbidden"} 1/)
+    await new Promise((res) => setTimeout(res, 100))
+    expect(seen).toEqual([])
   })
 
   it('subscribing to sensor data is refused (granted 128)', async () => {

@@ -48,7 +48,7 @@ describe('MQTT security (real process)', () => {
     expect(await connectRefused({})).toMatch(/Not authorized/i)
   })
 
-  it('a cross-enterprise publish never reaches the pipeline; subscribing to sensors/# is refused', async () => {
+  it('a cross-enterprise publish never reaches the pipeline (acknowledged, recorded as topic_forbidden); subscribing to sensors/# is refused', async () => {
     const c = await mqtt.connectAsync(mqttUrl, { username: 'gw-E1', password: TOKENS.E1, reconnectPeriod: 0 })
     c.on('error', () => undefined)
     // SUBACK 128 (failure): mqtt.js turns it into a rejected subscribe; the connection stays up.
@@ -56,11 +56,13 @@ describe('MQTT security (real process)', () => {
     await expect(c.subscribeAsync('sensors/E1/+', { qos: 1 })).rejects.toThrow(/Subscribe error/)
     expect(c.connected).toBe(true)
     const ts = Date.now() - 1000
-    // QoS 0 so the refusal (the broker drops the connection) does not hang the client.
-    c.publish('sensors/E2/E2-LEL-01', JSON.stringify({ ts, value: 99 }), { qos: 0 })
-    await new Promise((r) => setTimeout(r, 1500))
+    // Acknowledged (so a persistent session does not resend it forever) but refused: a rejection with its reason.
+    await c.publishAsync('sensors/E2/E2-LEL-01', JSON.stringify({ ts, value: 99 }), { qos: 1 })
+    expect(c.connected).toBe(true)
     c.end(true)
     const admin = await Api.login(base, 'admin', PASSWORDS.admin)
+    await eventually(async () => ((await admin.get('/api/ingest/rejections?reason=topic_forbidden')).body as { gatewayId: string; topic: string }[])
+      .some((x) => x.gatewayId === 'gw-E1' && x.topic === 'sensors/E2/E2-LEL-01'), 10_000, 'rejection topic_forbidden recorded')
     const r = await admin.get('/api/sensors/E2-LEL-01/readings')
     expect((r.body as { value: number }[]).some((x) => x.value === 99)).toBe(false)
     const w = (await admin.get('/api/warnings?enterpriseId=E2')).body as unknown[]

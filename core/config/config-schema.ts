@@ -55,7 +55,7 @@ export const Config = Type.Object({
       password: Type.Optional(Type.String({ description: 'MQTT_PASSWORD' })),
       clientId: Type.String(),
       group: Type.String(),
-      shared: Type.Boolean(),
+      shared: Type.Boolean({ description: 'MQTT_SHARED (default true): $share/{group}/sensors/# so several ingest instances split the load; false = a plain persistent subscription for one ingest instance, which the broker keeps (and queues for) across its own restarts' }),
     }, closed),
   ]),
   bus: Type.Union([

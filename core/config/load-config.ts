@@ -75,6 +75,7 @@ function fromEnv(env: NodeJS.ProcessEnv, cfg: Json): Json {
     set({ mqtt: { mode: 'external', url: env.MQTT_URL, clientId: `yujing-ingest-${(c as Config).instanceId}`, group: 'yujing-ingest', shared: true } })
     if (env.MQTT_USERNAME) set({ mqtt: { username: env.MQTT_USERNAME } })
     if (env.MQTT_PASSWORD) set({ mqtt: { password: env.MQTT_PASSWORD } })
+    if (env.MQTT_SHARED) set({ mqtt: { shared: bool(env.MQTT_SHARED) } })
   } else {
     if (env.MQTT_HOST) set({ mqtt: { host: env.MQTT_HOST } })
     if (env.MQTT_PORT) set({ mqtt: { port: num('MQTT_PORT', env.MQTT_PORT) } })

@@ -110,6 +110,8 @@ format_once() {
   [ -f "$DIR/data/meta.properties" ] && return 0
   # Cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid prints).
   local cid; cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # A leading '-' would be read as an option by StorageTool (Kafka's own random-uuid never starts with one).
+  while [ "${cid:0:1}" = "-" ]; do cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
   log "formatting storage in $DIR/data (cluster $cid)"
   java -Dlog4j.configuration="file:$DIR/log4j.properties" -cp "$LIBS/*" kafka.tools.StorageTool format \
     -t "$cid" -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 || { cat "$DIR/format.log" >&2; exit 1; }

@@ -63,6 +63,79 @@ async function healthBecomes(pred: (h: Awaited<ReturnType<typeof health>>) => bo
   return Date.now() - t
 }
 
+/** Restarts Mosquitto (SIGTERM, 3 s down) under a QoS 1 stream from a persistent-session gateway on 4 lanes;
+ *  returns what was acknowledged, what of it is stored, and when ingest re-subscribed. */
+async function mosquittoRestartUnderLoad(p: RoleProcess, gatewayId: 'E1' | 'E2', sensorId: string, clientSuffix: string): Promise<{
+  acked: number[]; ackedAt: Map<number, number>; lost: number[]; tStart: number; resubscribedAt: number; figures: Record<string, unknown>
+}> {
+  const url = `http://127.0.0.1:${p.httpPort}`
+  const admin = await Api.login(url, 'admin', PASSWORDS.admin)
+  const gw = await mqtt.connectAsync(broker.url, { username: `gw-${gatewayId}`, password: TOKENS[gatewayId], clientId: `gw-${gatewayId}-${run}-${clientSuffix}`, clean: false, reconnectPeriod: 300 })
+  gw.on('error', () => undefined)
+  const acked: number[] = []
+  const ackedAt = new Map<number, number>()
+  let attempted = 0
+  let stop = false
+  const t0 = Date.now() - 60_000
+  // 4 publishers in flight, each awaiting its PUBACK; a publish still pending at the end is not counted.
+  const stream = Promise.all([0, 1, 2, 3].map(async (lane) => {
+    for (let i = 0; !stop; i++) {
+      const ts = t0 + i * 4 + lane
+      attempted++
+      try {
+        await gw.publishAsync(`sensors/${gatewayId}/${sensorId}`, JSON.stringify({ ts, value: 3 }), { qos: 1 })
+        acked.push(ts); ackedAt.set(ts, Date.now())
+      } catch { /* not acknowledged: not counted */ }
+      await sleep(10)
+    }
+  }))
+  await sleep(2000)
+  const ackedBeforeStop = acked.length
+  const connectsBefore = p.logs.filter((l) => l.includes('connected to external MQTT broker')).length
+  const tStop = Date.now()
+  if (restarted && restarted.exitCode === null) { const e = new Promise((r) => restarted!.once('exit', r)); restarted.kill('SIGTERM'); await e }
+  else await broker.stop() // SIGTERM: Mosquitto saves its persistence (sessions and their queues)
+  const h = async (): Promise<{ status: string; checks: Record<string, { ok: boolean }> }> => (await (await fetch(`${url}/api/health`)).json()) as never
+  let t = Date.now()
+  await eventually(async () => { const x = await h(); return x.status === 'degraded' && x.checks.ingest?.ok === false }, 10_000, 'health degraded (ingest)')
+  const degradedMs = Date.now() - t
+  await sleep(3000)
+  restarted = spawn('mosquitto', ['-c', join(broker.dir, 'mosquitto.conf')], { stdio: 'ignore' })
+  const tStart = Date.now()
+  t = Date.now()
+  await eventually(async () => (await h()).status === 'ok', 30_000, 'health ok after the broker is back')
+  const okMs = Date.now() - t
+  await eventually(async () => gw.connected, 15_000, 'gateway reconnected')
+  await sleep(2000)
+  stop = true
+  await Promise.race([stream, sleep(10_000)])
+  await gw.endAsync(true).catch(() => undefined)
+
+  const from = new Date(t0 - 1000).toISOString()
+  const to = new Date(Date.now() + 1000).toISOString()
+  const wanted = new Set(acked)
+  let stored = new Set<number>()
+  await eventually(async () => {
+    const r = await admin.get(`/api/sensors/${sensorId}/readings?from=${from}&to=${to}&limit=100000`)
+    stored = new Set((r.body as { ts: string }[]).map((x) => Date.parse(x.ts)))
+    return [...wanted].every((x) => stored.has(x))
+  }, 30_000, 'every acknowledged reading stored').catch(() => undefined)
+  const lost = acked.filter((x) => !stored.has(x))
+  const reconnected = p.logs.filter((l) => l.includes('connected to external MQTT broker'))
+  expect(reconnected.length).toBeGreaterThan(connectsBefore)
+  expect(acked.length).toBeGreaterThan(ackedBeforeStop)
+  const resubscribedAt = (JSON.parse(reconnected.at(-1)!) as { time: number }).time
+  return {
+    acked, ackedAt, lost, tStart, resubscribedAt,
+    figures: {
+      attempted, acked: acked.length, ackedBeforeStop, storedOfAcked: acked.filter((x) => stored.has(x)).length, storedTotal: stored.size,
+      lost: lost.length, restartToIngestResubscribedMs: resubscribedAt - tStart,
+      brokerDownMs: tStart - tStop, healthDegradedAfterMs: degradedMs, healthOkAfterStartMs: okMs,
+      ingestReconnectLog: reconnected.at(-1),
+    },
+  }
+}
+
 describe.skipIf(missing.length > 0)('fault: external MQTT broker and PostgreSQL restarts under load (real process)', () => {
   beforeAll(async () => {
     broker = await startMosquitto({ registryFile, dir: join(dir, 'mosquitto'), ingestUser: INGEST.user, ingestPassword: INGEST.password })
@@ -85,68 +158,14 @@ describe.skipIf(missing.length > 0)('fault: external MQTT broker and PostgreSQL 
     if (!missing.length) await dropSchema(process.env.DATABASE_URL!, schema).catch(() => undefined)
   }, 60_000)
 
-  it('Mosquitto restarted under a QoS 1 stream: ingest reconnects by itself, health degraded then ok, every reading acknowledged outside the restart window stored', async () => {
-    const admin = await Api.login(base, 'admin', PASSWORDS.admin)
-    const gw = await mqtt.connectAsync(broker.url, { username: 'gw-E1', password: TOKENS.E1, clientId: `gw-E1-${run}`, clean: false, reconnectPeriod: 300 })
-    gw.on('error', () => undefined)
-    const acked: number[] = []
-    const ackedAt = new Map<number, number>()
-    let attempted = 0
-    let stop = false
-    const t0 = Date.now() - 60_000
-    // 4 publishers in flight, each awaiting its PUBACK; a publish still pending at the end is not counted.
-    const stream = Promise.all([0, 1, 2, 3].map(async (lane) => {
-      for (let i = 0; !stop; i++) {
-        const ts = t0 + i * 4 + lane
-        attempted++
-        try {
-          await gw.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts, value: 3 }), { qos: 1 })
-          acked.push(ts); ackedAt.set(ts, Date.now())
-        } catch { /* not acknowledged: not counted */ }
-        await sleep(10)
-      }
-    }))
-    await sleep(2000)
-    const ackedBeforeStop = acked.length
-    const tStop = Date.now()
-    await broker.stop() // SIGTERM: Mosquitto saves its persistence (sessions and their queues)
-    const degradedMs = await healthBecomes((h) => h.status === 'degraded' && h.checks.ingest?.ok === false, 'health degraded (ingest)', 10_000)
-    await sleep(3000)
-    const conf = join(broker.dir, 'mosquitto.conf')
-    restarted = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' })
-    const tStart = Date.now()
-    const okMs = await healthBecomes((h) => h.status === 'ok', 'health ok after the broker is back', 30_000)
-    await eventually(async () => gw.connected, 15_000, 'gateway reconnected')
-    await sleep(2000)
-    stop = true
-    await Promise.race([stream, sleep(10_000)])
-    await gw.endAsync(true).catch(() => undefined)
-
-    const from = new Date(t0 - 1000).toISOString()
-    const to = new Date(Date.now() + 1000).toISOString()
-    const wanted = new Set(acked)
-    let stored = new Set<number>()
-    await eventually(async () => {
-      const r = await admin.get(`/api/sensors/E1-CO-01/readings?from=${from}&to=${to}&limit=100000`)
-      stored = new Set((r.body as { ts: string }[]).map((x) => Date.parse(x.ts)))
-      return [...wanted].every((x) => stored.has(x))
-    }, 30_000, 'every acknowledged reading stored').catch(() => undefined)
-    const lost = acked.filter((x) => !stored.has(x))
-    const reconnected = proc.logs.filter((l) => l.includes('connected to external MQTT broker'))
-    expect(reconnected.length).toBeGreaterThanOrEqual(2)
-    expect(acked.length).toBeGreaterThan(ackedBeforeStop)
+  it('Mosquitto restarted under a QoS 1 stream (shared subscription, the default): ingest reconnects by itself, health degraded then ok, every reading acknowledged outside the restart window stored', async () => {
+    const r = await mosquittoRestartUnderLoad(proc, 'E1', 'E1-CO-01', 'shared')
     // Mosquitto 2.0.x restores the ingest's persistent session without its $share subscription: what the
     // broker accepts between its restart and ingest's re-subscription has no subscriber and is dropped by
     // the broker. Everything acknowledged before the stop or after that window must be stored.
-    const resubscribedAt = (JSON.parse(reconnected.at(-1)!) as { time: number }).time
-    const outsideWindow = lost.filter((x) => ackedAt.get(x)! < tStart || ackedAt.get(x)! > resubscribedAt + 1000)
+    const outsideWindow = r.lost.filter((x) => r.ackedAt.get(x)! < r.tStart || r.ackedAt.get(x)! > r.resubscribedAt + 1000)
     expect(outsideWindow).toEqual([])
-    recordFigures('broker-restarts/mosquitto', {
-      attempted, acked: acked.length, ackedBeforeStop, storedOfAcked: acked.filter((x) => stored.has(x)).length, storedTotal: stored.size,
-      lostInRestartWindow: lost.length, restartToIngestResubscribedMs: resubscribedAt - tStart,
-      brokerDownMs: tStart - tStop, healthDegradedAfterMs: degradedMs, healthOkAfterStartMs: okMs,
-      ingestReconnectLog: reconnected.at(-1),
-    })
+    recordFigures('broker-restarts/mosquitto-shared', r.figures)
   }, 120_000)
 
   let incidentDuringCut = false
@@ -188,4 +207,23 @@ describe.skipIf(missing.length > 0)('fault: external MQTT broker and PostgreSQL 
     const found = await eventually(async () => ((await duty.get('/api/warnings?enterpriseId=E2')).body as Warning[]).find((w) => w.dedupKey === 'E2-LEL-01|threshold'), 10_000, 'warning raised during the cut is listed after')
     expect(found).toMatchObject({ enterpriseId: 'E2', sensorId: 'E2-LEL-01', kind: 'threshold', active: true })
   }, 30_000)
+
+  // One ingest instance with MQTT_SHARED=0: a plain persistent subscription, which Mosquitto saves with the
+  // session and queues for while ingest reconnects, so nothing acknowledged is lost across the restart.
+  it('Mosquitto restarted under a QoS 1 stream with MQTT_SHARED=0 (one ingest instance): nothing acknowledged is lost', async () => {
+    await proc.stop()
+    const solo = await startRoles('solo-plain', 'ingest,rules,alerting,dashboard', ['--data-dir', join(dir, 'data-plain')], {
+      DATABASE_URL: process.env.DATABASE_URL!, DATABASE_SCHEMA: schema, KAFKA_BROKERS: '', INFLUX_URL: '',
+      MQTT_URL: broker.url, MQTT_USERNAME: INGEST.user, MQTT_PASSWORD: INGEST.password, MQTT_SHARED: '0',
+      YUJING_REGISTRY: registryFile, YUJING_DEMO: '0', YUJING_TOKEN_SECRET: `fault-secret-${run}-xxxxxxxx`, PORT: '0',
+    }, 60_000)
+    try {
+      expect(solo.logs.some((l) => l.includes('"filter":"sensors/#"'))).toBe(true)
+      const r = await mosquittoRestartUnderLoad(solo, 'E1', 'E1-CO-01', 'plain')
+      recordFigures('broker-restarts/mosquitto-plain', r.figures)
+      expect(r.lost).toEqual([])
+    } finally {
+      await solo.stop()
+    }
+  }, 150_000)
 })

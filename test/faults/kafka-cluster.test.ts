@@ -38,6 +38,7 @@ function cluster(...args: string[]): string {
 let brokers: string[] = []
 let proc: RunningProcess
 let gw: mqtt.MqttClient
+let gw2: mqtt.MqttClient
 let api: Api
 const acked: number[] = []
 const t0 = Date.now() - 600_000
@@ -109,11 +110,15 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     api = await Api.login(`http://127.0.0.1:${proc.httpPort}`, 'admin', PASSWORDS.admin)
     gw = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E1', password: TOKENS.E1, clientId: `gw-E1-${run}`, reconnectPeriod: 500 })
     gw.on('error', () => undefined)
+    gw2 = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E2', password: TOKENS.E2, clientId: `gw-E2-${run}`, reconnectPeriod: 500 })
+    gw2.on('error', () => undefined)
   }, 300_000)
 
   afterAll(async () => {
     await gw?.endAsync(true).catch(() => undefined)
+    await gw2?.endAsync(true).catch(() => undefined)
     await proc?.stop()
+    if (proc) { writeFileSync(join(dir, 'process.log'), proc.logs.join('\n')); console.log(`kafka-cluster fault: process log in ${join(dir, 'process.log')}`) }
     try { cluster('destroy') } catch { /* best effort */ }
     if (!missing.length) await dropSchema(process.env.DATABASE_URL!, schema).catch(() => undefined)
     recordFigures('kafka-cluster', figures)
@@ -147,7 +152,7 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     cluster('stop')
     const stoppedAt = Date.now()
     // The incident during the outage (its PUBACK waits for Kafka).
-    const incident = gw.publishAsync('sensors/E2/E2-LEL-01', JSON.stringify({ ts: Date.now(), value: 30 }), { qos: 1 }).catch(() => undefined)
+    const incident = gw2.publishAsync('sensors/E2/E2-LEL-01', JSON.stringify({ ts: Date.now(), value: 30 }), { qos: 1 }).catch(() => undefined)
     await sleep(5000)
     const h = (await (await fetch(`http://127.0.0.1:${proc.httpPort}/api/health`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> }
     figures.healthDuringOutage = { status: h.status, bus: h.checks.bus }
