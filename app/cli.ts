@@ -129,6 +129,18 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(0)
     })
 
+  program.command('soak')
+    .description('run the real process under a steady QoS 1 load for a long time and record memory, handles, backlog and warning latency; writes soak-results.json')
+    .option('--minutes <n>', 'duration (default 30)', int)
+    .option('--rate <n>', 'readings per second (default 5000)', int)
+    .option('--sample-seconds <n>', 'sampling interval (default 30)', int)
+    .option('--out <file>', 'results file (default ./soak-results.json)')
+    .action(async (o: { minutes?: number; rate?: number; sampleSeconds?: number; out?: string }) => {
+      const { runSoak } = await import('../bench/soak.js')
+      await runSoak(o)
+      process.exit(0)
+    })
+
   program.command('hash-secret')
     .description('print a bcrypt hash of a password or gateway token, to put in the registry instead of the plain text')
     .argument('<secret>')

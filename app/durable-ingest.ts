@@ -101,6 +101,7 @@ export function createDurableIngest(deps: { bus: Bus; rejections: RejectionStore
         if (batch) tracker.tag(batch, seq)
         else tracker.note(seq)
       },
+      durable: () => raw.durable(),
     },
     historyCheckpoint: { watermark: () => tracker.watermark(), commit: (seq) => raw.checkpoint('readings', seq) },
   }

@@ -41,7 +41,10 @@ export type IngestOptions = (
 
 /** Made durable synchronously before a batch is published (and so before the QoS 1 PUBACK); throwing refuses the message. */
 export interface IngestJournal {
+  /** Queues the entry (group commit); throws when the journal is closed. */
   record(batch: ReadingBatch | null, rejections: readonly Rejection[]): void
+  /** Resolves once everything recorded so far is written; the message is acknowledged only after it. */
+  durable(): Promise<void>
 }
 
 export interface IngestDeps {
@@ -130,8 +133,9 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
       child(rejected, r.reason, (k) => metrics.readingsRejected.labels(k)).inc(r.count ?? 1)
       if (keep(r)) (kept ??= []).push(r)
     }
-    // Journal first: if it cannot be written, nothing is published and the message is not acknowledged.
-    if (deps.journal && (res.batch || kept)) deps.journal.record(res.batch, kept ?? [])
+    // Journal first (queued; written with this event-loop turn's other messages): the message is
+    // acknowledged only once its entry is written, and if the write fails it is not acknowledged.
+    const journaled = deps.journal && (res.batch || kept) ? (deps.journal.record(res.batch, kept ?? []), true) : false
     for (const r of kept ?? []) {
       try {
         store.add(r)
@@ -147,6 +151,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
       await pBatch
       metrics.readingsAccepted.inc(res.batch!.items.length)
     }
+    if (journaled) await deps.journal!.durable()
     latency.observe((performance.now() - t0) / 1000)
   }
 

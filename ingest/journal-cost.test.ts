@@ -44,12 +44,12 @@ describe('ingest journal cost', () => {
       rows[`no journal, ${perBatch}/msg`] = await measure(undefined, n, perBatch)
       const j = openReadingJournal({ dir: mkdtempSync(join(tmpdir(), 'yj-cost-')) })
       let appended = 0
-      rows[`journal, ${perBatch}/msg`] = await measure({ record(b, r) { j.append(b, r); appended++ } }, n, perBatch)
+      rows[`journal, ${perBatch}/msg`] = await measure({ record(b, r) { j.append(b, r); appended++ }, durable: () => j.durable() }, n, perBatch)
       expect(appended).toBe(n)
       expect(j.lastSeq()).toBe(n)
       j.close()
       const jf = openReadingJournal({ dir: mkdtempSync(join(tmpdir(), 'yj-cost-')), fsync: true })
-      rows[`journal+fsync, ${perBatch}/msg`] = await measure({ record(b, r) { jf.append(b, r) } }, Math.min(n, 500), perBatch)
+      rows[`journal+fsync, ${perBatch}/msg`] = await measure({ record(b, r) { jf.append(b, r) }, durable: () => jf.durable() }, Math.min(n, 500), perBatch)
       jf.close()
     }
     console.log('journal cost (readings/s)', JSON.stringify(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Math.round(v)])), null, 1))

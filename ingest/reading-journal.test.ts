@@ -1,6 +1,6 @@
 // The ingest journal: sequence continuity across reopen, replay after the lowest checkpoint, torn
 // final lines, rotation and deletion of fully checkpointed segments.
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -55,5 +55,41 @@ describe('reading journal', () => {
     j.checkpoint('readings', 200)
     expect(j.segments()).toHaveLength(1) // the segment being written stays
     expect(j.checkpoints()).toEqual({ readings: 200, rejections: 200 })
+  })
+})
+
+describe('reading journal: group commit', () => {
+  it('writes every append of one event-loop turn with one write, and durable() resolves after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const j = openReadingJournal({ dir })
+    const seg = (): string => join(dir, readdirSync(dir).find((f) => f.startsWith('seg-'))!)
+    for (let i = 1; i <= 100; i++) j.append(batch(i), [])
+    const d = j.durable()
+    expect(readdirSync(dir).filter((f) => f.startsWith('seg-'))).toEqual([]) // nothing written yet in this turn
+    await d
+    expect(readFileSync(seg(), 'utf8').split('\n').filter(Boolean)).toHaveLength(100)
+    await expect(j.durable()).resolves.toBeUndefined() // nothing pending: resolved at once
+    j.append(batch(101), [])
+    await j.durable()
+    expect(readFileSync(seg(), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { s: number }).s).at(-1)).toBe(101)
+    j.close()
+  })
+
+  it('rejects durable() with STORE_UNAVAILABLE when the write fails, and stays usable for later turns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const j = openReadingJournal({ dir, segmentBytes: 4096 })
+    j.append(batch(1), [])
+    await j.durable()
+    // The next segment cannot be created: a directory already has its name.
+    const big = { ...batch(2), items: Array.from({ length: 100 }, (_, i) => ({ sensorId: 'S', type: 'ch4' as const, ts: i, value: i, quality: 'ok' as const })) }
+    j.append(big, [])
+    await j.durable()
+    mkdirSync(join(dir, 'seg-0000000000000003.jsonl'))
+    j.append(batch(3), [])
+    await expect(j.durable()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    rmdirSync(join(dir, 'seg-0000000000000003.jsonl'))
+    j.append(batch(4), [])
+    await expect(j.durable()).resolves.toBeUndefined()
+    j.close()
   })
 })

@@ -1,6 +1,8 @@
-// The ingest journal (embedded mode): every accepted ReadingBatch and every kept Rejection is appended,
-// with a synchronous write, to an append-only segment file before it is published or acknowledged, so
-// a process crash loses nothing that was acknowledged. Invariant: sequence numbers strictly increase
+// The ingest journal (embedded mode): every accepted ReadingBatch and every kept Rejection is appended
+// to an append-only segment file before its message is acknowledged, so a process crash loses nothing
+// that was acknowledged. Appends are group-committed: append() assigns the sequence number at once and
+// queues the line; every append of one event-loop turn is written by one writeSync (and one fsync when
+// asked) at setImmediate, and durable() resolves when what was appended so far is written. Invariant: sequence numbers strictly increase
 // across segments and restarts; a segment is deleted only when every entry in it is at or below all
 // consumers' checkpoints.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
@@ -25,8 +27,14 @@ export interface ReadingJournalOptions {
 }
 
 export interface ReadingJournal {
-  /** Appends one entry synchronously and returns its sequence number. Throws when it cannot write. */
+  /** Queues one entry and returns its sequence number; it is written with the rest of this event-loop
+   *  turn's entries (see durable()). Throws when the journal is closed. */
   append(batch: ReadingBatch | null, rejections: readonly Rejection[]): number
+  /** Resolves once every entry appended so far is written (fsynced with `fsync`); rejects with
+   *  STORE_UNAVAILABLE when the write failed. A message may be acknowledged only after this. */
+  durable(): Promise<void>
+  /** Writes what is queued now (synchronously). Throws STORE_UNAVAILABLE when it cannot. */
+  flush(): void
   /** Highest sequence appended (or recovered). */
   lastSeq(): number
   checkpoints(): Checkpoints
@@ -113,28 +121,81 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     }
   }
 
+  // ---- group commit
+  let pending: string[] = []
+  let flushScheduled = false
+  let waiter: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | null = null
+  const RESOLVED = Promise.resolve()
+
+  /** Writes lines holding the consecutive sequence numbers firstSeq, firstSeq + 1, … */
+  function writeLines(lines: string[], firstSeq: number): void {
+    // One write per segment touched; a segment is rotated once it reaches segmentBytes (checked per line).
+    let chunk = ''
+    let chunkBytes = 0
+    const put = (): void => {
+      if (!chunk) return
+      const n = writeSync(fd!, chunk)
+      if (n !== chunkBytes) throw new Error(`short write (${n} of ${chunkBytes} bytes)`)
+      segSize += chunkBytes
+      chunk = ''
+      chunkBytes = 0
+    }
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!
+      if (fd === undefined || segSize + chunkBytes >= segmentBytes) {
+        put()
+        if (fd !== undefined) { if (opts.fsync) fsyncSync(fd); closeSync(fd) }
+        fd = undefined
+        openSegment(firstSeq + i)
+      }
+      chunk += line
+      chunkBytes += Buffer.byteLength(line)
+    }
+    put()
+    if (opts.fsync) fsyncSync(fd!)
+  }
+
+  function flushNow(): void {
+    flushScheduled = false
+    const w = waiter
+    waiter = null
+    if (!pending.length) { w?.resolve(); return }
+    const lines = pending
+    pending = []
+    try {
+      writeLines(lines, last - lines.length + 1)
+    } catch (err) {
+      const e = new AppError('STORE_UNAVAILABLE', `ingest journal write failed: ${(err as Error).message}`, { retriable: true, cause: err })
+      logger?.error({ err: e.message, entries: lines.length }, 'ingest journal write failed: the messages are not acknowledged')
+      if (w) { w.reject(e); return }
+      throw e
+    }
+    w?.resolve()
+  }
+
   return {
     append(batch, rejections) {
       if (closed) throw new AppError('STORE_UNAVAILABLE', 'ingest journal is closed', { retriable: true })
       const seq = last + 1
-      const line = `${JSON.stringify({ s: seq, b: batch, r: rejections })}\n`
-      try {
-        if (fd === undefined || segSize >= segmentBytes) {
-          if (fd !== undefined) closeSync(fd)
-          fd = undefined
-          openSegment(seq)
-        }
-        const n = writeSync(fd!, line)
-        const len = Buffer.byteLength(line)
-        if (n !== len) throw new Error(`short write (${n} of ${len} bytes)`)
-        if (opts.fsync) fsyncSync(fd!)
-        segSize += len
-      } catch (err) {
-        throw new AppError('STORE_UNAVAILABLE', `ingest journal write failed: ${(err as Error).message}`, { retriable: true, cause: err })
-      }
+      pending.push(`${JSON.stringify({ s: seq, b: batch, r: rejections })}\n`)
       last = seq
+      if (!flushScheduled) {
+        flushScheduled = true
+        setImmediate(() => { try { flushNow() } catch { /* reported to durable() waiters; none waited */ } })
+      }
       return seq
     },
+    durable() {
+      if (!pending.length) return RESOLVED
+      if (!waiter) {
+        let resolve!: () => void
+        let reject!: (e: unknown) => void
+        const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+        waiter = { promise, resolve, reject }
+      }
+      return waiter.promise
+    },
+    flush() { flushNow() },
     lastSeq: () => last,
     checkpoints: () => ({ ...ckpt }),
     checkpoint(consumer, seq) {
@@ -148,6 +209,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       }
     },
     *replay() {
+      flushNow()
       const from = Math.min(ckpt.readings, ckpt.rejections)
       let bad = 0
       for (const seg of listSegs()) {
@@ -162,9 +224,10 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       }
       if (bad) logger?.error({ bad, dir }, 'journal: unreadable lines skipped during replay')
     },
-    segments: () => listSegs().map((s) => s.name),
+    segments: () => { flushNow(); return listSegs().map((s) => s.name) },
     close() {
       if (closed) return
+      try { flushNow() } catch (err) { logger?.error({ err }, 'ingest journal: last entries not written at close') }
       closed = true
       if (fd !== undefined) {
         try { if (opts.fsync) fsyncSync(fd) } finally { closeSync(fd) }

@@ -37,6 +37,8 @@ export interface KafkaBusOptions {
    *  cost of possible duplicates on producer retries (consumers are idempotent anyway). */
   idempotent?: boolean
   sessionTimeoutMs?: number
+  /** How often the cluster's reachability is checked for health() (default 3 s). */
+  healthProbeMs?: number
   /** How long subscribe() waits for the consumer to join its group (default 30 s). */
   joinTimeoutMs?: number
   clock?: Clock
@@ -107,6 +109,32 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     await Promise.allSettled([producer.disconnect(), admin.disconnect()])
     throw new AppError('BUS_UNAVAILABLE', `kafka bus: cannot connect to ${opts.brokers.join(',')}: ${errorMessage(err)}`, { retriable: true, cause: err })
   }
+
+  // Reachability: the admin asks for the cluster's metadata every few seconds (a producer or consumer
+  // only notices an outage when it next sends or fetches, and kafkajs fires no event for it).
+  let reachableAt = clock.now()
+  let unreachableSince: number | null = null
+  let lastProbeError = ''
+  /** The describeCluster still running (kafkajs retries it for a while when no broker answers). */
+  let asking: Promise<unknown> | null = null
+  const probeEveryMs = opts.healthProbeMs ?? 3000
+  const probe = async (): Promise<void> => {
+    if (closed) return
+    if (!asking) asking = admin.describeCluster().finally(() => { asking = null })
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${probeEveryMs} ms`)), probeEveryMs) })
+      try { await Promise.race([asking, timeout]) } finally { clearTimeout(timer) }
+      reachableAt = clock.now()
+      if (unreachableSince !== null) log?.info({ downMs: reachableAt - unreachableSince }, 'kafka bus: cluster reachable again')
+      unreachableSince = null
+    } catch (err) {
+      lastProbeError = errorMessage(err)
+      if (unreachableSince === null) { unreachableSince = clock.now(); log?.warn({ err: lastProbeError }, 'kafka bus: cluster not reachable') }
+    }
+  }
+  const probeTimer = setInterval(() => void probe(), probeEveryMs)
+  probeTimer.unref()
 
   let closed = false
   const ensured = new Map<string, Promise<void>>()
@@ -423,11 +451,13 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       if (closed) return { ok: false, detail: 'closed' }
       const crashed = [...members].filter((m) => m.crashed)
       if (!producerUp) return { ok: false, detail: 'producer disconnected' }
+      if (unreachableSince !== null) return { ok: false, detail: `cluster not reachable for ${Math.round((clock.now() - unreachableSince) / 1000)} s: ${lastProbeError}` }
       if (crashed.length) return { ok: false, detail: `consumer ${crashed[0]!.groupId}: ${crashed[0]!.crashed}` }
       return { ok: true, detail: `lag ${lag()}, ${members.size} consumers` }
     },
     async close() {
       if (closed) return
+      clearInterval(probeTimer)
       for (const o of outs.values()) { if (o.timer) { clearTimeout(o.timer); o.timer = null; void flush(o) } }
       // Let queued sends finish before the producer goes.
       for (let i = 0; i < 200 && [...outs.values()].some((o) => o.flushing || o.queue.length); i++) await new Promise((r) => setTimeout(r, 25))

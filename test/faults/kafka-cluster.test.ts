@@ -110,7 +110,8 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     api = await Api.login(`http://127.0.0.1:${proc.httpPort}`, 'admin', PASSWORDS.admin)
     gw = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E1', password: TOKENS.E1, clientId: `gw-E1-${run}`, reconnectPeriod: 500 })
     gw.on('error', () => undefined)
-    gw2 = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E2', password: TOKENS.E2, clientId: `gw-E2-${run}`, reconnectPeriod: 500 })
+    // A persistent session: a QoS 1 message ingest could not acknowledge (Kafka unreachable) is resent.
+    gw2 = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc.mqttPort}`, { username: 'gw-E2', password: TOKENS.E2, clientId: `gw-E2-${run}`, clean: false, reconnectPeriod: 500 })
     gw2.on('error', () => undefined)
   }, 300_000)
 
@@ -143,9 +144,11 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     expect(await warningsByKey()).toEqual({ 'E1-CH4-01|threshold': { level: 1, peakValue: 1.62, active: true } })
   }, 150_000)
 
-  // Opt-in (YUJING_FAULT_KAFKA_OUTAGE=1): in the one run so far, after the whole cluster came back
-  // (outage 77 s including the stop), no PUBACK flowed again within 120 s: under investigation, see RESULTS.md.
-  it.skipIf(process.env.YUJING_FAULT_KAFKA_OUTAGE !== '1')('whole cluster stopped for 30 s: ingest holds (no PUBACK, health degraded), catches up, warnings as undisturbed', async () => {
+  // The first runs found three things: kafkajs reports no outage until a send or fetch fails, so health
+  // now asks the cluster every 3 s; the incident, first published by the wrong gateway, was refused by
+  // dropping the connection, and the resend loop stalled the gateway (refusals are now acknowledged and
+  // recorded); a QoS 1 message ingest cannot put on Kafka is not acknowledged and comes back on reconnect.
+  it('whole cluster stopped for 30 s: ingest holds (no PUBACK, health degraded), catches up, warnings as undisturbed', async () => {
     const s = stream()
     await sleep(2000)
     const tStop = Date.now()
