@@ -123,7 +123,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--gateways <n>', 'gateway connections of the load generator (default: every enterprise)', int)
     .option('--out <file>', 'results file (default ./bench-results.json)')
     .option('--no-node-red', 'skip the Node-RED baseline')
-    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean }) => {
+    .option('--kafka', 'with --quick: include the Kafka scale-out runs (always on without --quick when KAFKA_BROKERS is set)')
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean }) => {
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)

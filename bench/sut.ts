@@ -21,7 +21,9 @@ export interface SutCounters {
 export interface Sut {
   child: ChildProcess
   pid: number
+  /** HTTP port (dashboard, or health and metrics only). */
   httpPort: number
+  /** Embedded MQTT port; 0 without the ingest role. */
   mqttPort: number
   startupMs: number
   logs: string[]
@@ -32,9 +34,9 @@ export interface Sut {
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 
-export async function startSut(o: { registryFile: string; dataDir: string; configFile: string; nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number }): Promise<Sut> {
+export async function startSut(o: { registryFile: string; dataDir: string; configFile: string; nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; roles?: string }): Promise<Sut> {
   const t0 = Date.now()
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), resolve(ROOT, 'bin/yujing.js'), 'start', '--registry', o.registryFile, '--data-dir', o.dataDir, '--config', o.configFile, '--port', '0', '--mqtt-port', '0'], {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), resolve(ROOT, 'bin/yujing.js'), 'start', '--registry', o.registryFile, '--data-dir', o.dataDir, '--config', o.configFile, '--port', '0', '--mqtt-port', '0', ...(o.roles ? ['--roles', o.roles] : [])], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', MQTT_URL: '', KAFKA_BROKERS: '', DATABASE_URL: '', INFLUX_URL: '', YUJING_DEMO: '', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,11 +56,14 @@ export async function startSut(o: { registryFile: string; dataDir: string; confi
         buf = buf.slice(i + 1)
         if (logs.length < 5000) logs.push(line)
         try {
-          const j = JSON.parse(line) as { msg?: string; port?: number }
-          if (j.msg === 'dashboard listening' && j.port) httpPort = j.port
-          if (j.msg === 'embedded MQTT broker listening' && j.port) mqttPort = j.port
+          const j = JSON.parse(line) as { msg?: string; port?: number; mqttPort?: number }
+          if (j.msg === 'yujing started') {
+            httpPort = j.port ?? 0
+            mqttPort = j.mqttPort ?? 0
+            clearTimeout(timer)
+            ready()
+          }
         } catch { /* not JSON */ }
-        if (httpPort && mqttPort) { clearTimeout(timer); ready() }
       }
     })
     child.stderr!.on('data', (d: Buffer) => { if (logs.length < 5000) logs.push(d.toString()) })

@@ -5,6 +5,9 @@
 export interface Deduplicator {
   /** True if this reading was already seen (drop it); otherwise remembers it and returns false. */
   isDuplicate(sensorId: string, seq: number | undefined, ts: number): boolean
+  /** Un-remember one accepted reading whose message was then not acknowledged (it could not be put on
+   *  the bus): the gateway's redelivery must be taken again, not dropped as a duplicate. */
+  unmark(sensorId: string, seq: number | undefined, ts: number): void
   /** Forget a sensor (e.g. removed from the registry). */
   forget(sensorId: string): void
   /** Sensors remembered. */
@@ -22,6 +25,11 @@ function has(r: Ring, key: number): boolean {
   const k = r.keys
   for (let i = 0; i < r.n; i++) if (k[i] === key) return true
   return false
+}
+
+function remove(r: Ring, key: number): void {
+  const k = r.keys
+  for (let i = 0; i < r.n; i++) if (k[i] === key) k[i] = Number.NaN // NaN equals nothing: the slot is free
 }
 
 function add(r: Ring, key: number): void {
@@ -58,6 +66,11 @@ export function createDeduplicator(opts: { capacity?: number } = {}): Deduplicat
       }
       if (ts > m.maxTs) m.maxTs = ts
       return false
+    },
+    unmark(sensorId, seq, ts) {
+      const m = mem.get(sensorId)
+      if (!m) return
+      if (seq !== undefined) { if (m.seqs) remove(m.seqs, seq) } else if (m.tss) remove(m.tss, ts)
     },
     forget(sensorId) { mem.delete(sensorId) },
     size: () => mem.size,

@@ -196,6 +196,29 @@ describe('ingest stage over the embedded broker', () => {
     expect(await r.metrics.registry.metrics()).toContain('yujing_readings_duplicate_total 1')
   })
 
+  it('a message that could not be put on the bus is not acknowledged, and its redelivery is taken, not dropped as a duplicate', async () => {
+    // A bus that is down for the first publish of readings (Kafka unreachable), then back.
+    const inner = createMemoryBus()
+    const got: ReadingBatch[] = []
+    await inner.subscribe(topics.readings, { group: 't' }, (m) => { got.push(m) })
+    let down = true
+    const bus: Bus = { ...inner, publish: (t, m) => (t.name === 'readings' && down ? Promise.reject(new AppError('BUS_UNAVAILABLE', 'kafka down', { retriable: true })) : inner.publish(t, m)) }
+    const stage = createIngestStage({
+      bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: memoryRejectionStore(), metrics: createMetrics({ defaults: false }), logger, clock: fakeClock(NOW),
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test' },
+    })
+    for (const payload of [{ ts: NOW - 10, value: 0.3, seq: 41 }, { ts: NOW - 5, value: 0.4 }]) {
+      const p = Buffer.from(JSON.stringify(payload))
+      down = true
+      await expect(stage.handle('gw-E1', 'sensors/E1/E1-CH4-01', p)).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' })
+      down = false
+      await stage.handle('gw-E1', 'sensors/E1/E1-CH4-01', p) // the gateway's redelivery
+      await stage.handle('gw-E1', 'sensors/E1/E1-CH4-01', p) // a true duplicate after it was taken
+    }
+    await inner.drain()
+    expect(got.map((b) => b.items[0]!.value)).toEqual([0.3, 0.4])
+  })
+
   it('rate-limits a flooding gateway (maxRate 5/s, burst 10)', async () => {
     const c = await connect(r.url, 'gw-E1-slow', 'slow')
     clients.push(c)

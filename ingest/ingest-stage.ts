@@ -148,7 +148,13 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     const pDlq = kept ? bus.publishMany(topics.readingsDlq, kept) : undefined
     if (pDlq) pDlq.catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
     if (pBatch) {
-      await pBatch
+      try {
+        await pBatch
+      } catch (err) {
+        // Not acknowledged, so the gateway will send it again: that copy must not count as a duplicate.
+        for (const r of res.batch!.items) dedup.unmark(r.sensorId, r.seq, r.ts)
+        throw err
+      }
       metrics.readingsAccepted.inc(res.batch!.items.length)
     }
     if (journaled) await deps.journal!.durable()

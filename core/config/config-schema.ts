@@ -99,6 +99,9 @@ export const Config = Type.Object({
     /** fsync the embedded-mode ingest journal after every append: survives a power loss, not only a
      * process crash, at a large cost per message (YUJING_JOURNAL_FSYNC). */
     journalFsync: Type.Boolean(),
+    /** The embedded-mode ingest journal (YUJING_JOURNAL, default on). Off only to measure what it buys:
+     * without it a crash loses readings that were already acknowledged. */
+    journal: Type.Boolean(),
   }, closed),
   rules: Type.Object({
     defaultMaxSilenceSeconds: Type.Number({ minimum: 1 }),
@@ -133,7 +136,7 @@ export function defaultConfig(): Config {
     bus: { kind: 'memory', highWaterMark: 200_000 },
     store: { kind: 'sqlite' },
     telemetry: { kind: 'sqlite' },
-    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, journalFsync: false },
+    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, journalFsync: false, journal: true },
     rules: { defaultMaxSilenceSeconds: 30, offlineCheckIntervalMs: 1000, platformSilenceSeconds: 15 },
     alerting: {
       ackTimeoutMinutes: { red: 5, orange: 15, yellow: 30, blue: 60 },

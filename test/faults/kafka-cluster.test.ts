@@ -176,7 +176,23 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     figures.lostAfterWholeCluster = await allAckedStored(90_000)
     figures.catchUpMs = Date.now() - t
     figures.ackedTotal = acked.length
-    await eventually(async () => (await warningsByKey())['E2-LEL-01|threshold'], 60_000, 'orange warning of the incident during the outage')
+    try {
+      await eventually(async () => (await warningsByKey())['E2-LEL-01|threshold'], 60_000, 'orange warning of the incident during the outage')
+    } finally {
+      // What the pipeline did with the incident, for the figures (and the diagnosis when it fails).
+      const from = new Date(Date.now() - 600_000).toISOString()
+      figures.incidentStored = ((await api.get(`/api/sensors/E2-LEL-01/readings?from=${from}`)).body as unknown[]).length
+      figures.incidentRejections = ((await api.get('/api/ingest/rejections?gatewayId=gw-E2')).body as { reason: string }[]).map((x) => x.reason)
+      const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
+      await admin.connect()
+      const lagOf = async (group: string, topic: string): Promise<number> => {
+        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(prefix + topic), admin.fetchOffsets({ groupId: prefix + group + '.' + topic, topics: [prefix + topic] })])
+        const c = new Map((committed[0]?.partitions ?? []).map((x) => [x.partition, Number(x.offset)]))
+        return ends.reduce((sum, e) => sum + Number(e.high) - Math.max(0, c.get(e.partition) ?? 0), 0)
+      }
+      figures.lagAfterOutage = { rules: await lagOf('rules', 'readings'), history: await lagOf('history', 'readings'), alerting: await lagOf('alerting', 'findings') }
+      await admin.disconnect()
+    }
     const final = await warningsByKey()
     figures.finalWarnings = final
     expect(h.status).toBe('degraded')
