@@ -1,4 +1,5 @@
-// Writes every accepted reading to the history store (buffered, never blocking the pipeline) and
+// Writes every accepted reading to the history store (buffered, never blocking the pipeline; with Kafka
+// its offsets are committed only after the store flushed them) and
 // prunes old history on a timer without stopping the pipeline. With a journal checkpoint it records,
 // after each telemetry.flush(), the journal sequence everything up to which is durably stored.
 import type { Bus, Subscription } from '../core/bus/bus.js'
@@ -11,7 +12,14 @@ import type { Stage } from '../core/runtime/stage.js'
 
 const STALL_MS = 10_000
 
-export interface HistoryOptions { rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string }
+export interface HistoryOptions {
+  rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string
+  /** Readings waiting in the store above which the writer holds its consumer (backpressure up the bus to
+   *  ingest, so an overload slows the gateways' acknowledgements instead of dropping history) until they
+   *  fall to half — unless the store has made no progress for 10 s (down or hung: then it buffers, drops
+   *  the oldest and counts them, and warnings never wait for it). Default 100,000. */
+  highWater?: number
+}
 
 /** The ingest journal's readings checkpoint: `watermark()` is taken before a flush, `commit` after it. */
 export interface HistoryCheckpoint {
@@ -48,6 +56,13 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
   let lastProgressAt = clock.now()
   let pruning = false
 
+  const highWater = Math.max(1, options.highWater ?? 100_000)
+  const stalled = (): boolean => clock.now() - lastProgressAt > STALL_MS
+  async function roomInStore(): Promise<void> {
+    metrics.historyBackpressure.inc()
+    while (telemetry.stats().buffered > highWater / 2 && !stalled() && sub) await new Promise((r) => setTimeout(r, 10))
+  }
+
   async function prune(): Promise<void> {
     if (pruning) return
     pruning = true
@@ -65,7 +80,13 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
   return {
     name: 'history',
     async start() {
-      sub = await bus.subscribe(topics.readings, { group: options.group }, (batch) => { telemetry.write(batch) })
+      // With Kafka, offsets are committed only after the store flushed what was handed to it (a crash
+      // then re-reads the rest from Kafka); in embedded mode the journal checkpoint below does that.
+      sub = await bus.subscribe(topics.readings, { group: options.group, beforeCommit: () => telemetry.flush() }, (batch) => {
+        telemetry.write(batch)
+        if (telemetry.stats().buffered >= highWater && !stalled()) return roomInStore()
+        return undefined
+      })
       pruneTimer = clock.setInterval(() => void prune(), options.pruneIntervalMinutes * 60_000)
       statsTimer = clock.setInterval(() => {
         const s = telemetry.stats()

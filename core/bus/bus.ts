@@ -25,6 +25,11 @@ export interface SubscribeOptions {
   /** Called with the partitions this member holds after each group (re)join; only partitioned adapters
    *  (Kafka) call it. The memory bus does not: there one member sees every key it is given. */
   onAssignment?: (partitions: readonly number[]) => void
+  /** Adapters that commit offsets (Kafka) call it before each commit and commit only once it resolved:
+   *  for a handler that buffers its effect (the history writer), this makes the effect durable first. If
+   *  it throws, nothing is committed and the messages since the last commit come again. The memory bus
+   *  commits nothing (the ingest journal covers it there) and never calls it. */
+  beforeCommit?: () => Promise<void>
 }
 
 export interface DeadLetter {

@@ -124,6 +124,37 @@ if (!brokers.length && required) {
       expect(again).toEqual([])
     }, 120_000)
 
+    it('commits offsets only after beforeCommit resolved; when it throws, the messages since the last commit come again', async () => {
+      const bus = await makeBus()
+      const seen: number[] = []
+      let buffer: number[] = []
+      const durable: number[] = []
+      let attempts = 0
+      const sub = await bus.subscribe(orders, {
+        group: 'hist',
+        // A store that is down at the first flush and slow (3 s, beyond a heartbeat interval) at the second.
+        beforeCommit: async () => {
+          attempts++
+          if (attempts === 1) { buffer = []; throw new AppError('STORE_UNAVAILABLE', 'store down', { retriable: true }) }
+          if (attempts === 2) await new Promise((r) => setTimeout(r, 3000))
+          durable.push(...buffer)
+          buffer = []
+        },
+      }, (m) => { seen.push(m.n); buffer.push(m.n) })
+      await bus.publishMany(orders, [{ enterpriseId: 'e5', n: 1 }, { enterpriseId: 'e5', n: 2 }, { enterpriseId: 'e5', n: 3 }])
+      await until(() => [1, 2, 3].every((n) => durable.includes(n)), 60_000, 'every message durable after the failed flush')
+      expect(seen.filter((n) => n === 1).length).toBeGreaterThanOrEqual(2) // redelivered after the failure
+      expect(attempts).toBeGreaterThanOrEqual(2)
+      await bus.drain(30_000)
+      await sub.unsubscribe()
+      // Committed: a new member of the group gets nothing again.
+      const again: number[] = []
+      const sub2 = await bus.subscribe(orders, { group: 'hist' }, (m) => { again.push(m.n) })
+      await bus.drain(10_000)
+      await sub2.unsubscribe()
+      expect(again).toEqual([])
+    }, 120_000)
+
     it('dead-letters a message that keeps failing with a retriable error after the configured retries', async () => {
       const bus = await makeBus({ retries: 2 })
       let calls = 0

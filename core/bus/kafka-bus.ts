@@ -245,7 +245,18 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   }
 
   async function handleBatch(m: Member, sub: SubscribeOptions, topicName: string, handler: Handler<TSchema>, p: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p
+    const { batch, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p
+    // With beforeCommit, a handled offset is resolved (committable, also by kafkajs on a rebalance) only
+    // after beforeCommit made its effect durable.
+    let handled: string | null = null
+    const resolveOffset = (offset: string): void => { if (sub.beforeCommit) handled = offset; else p.resolveOffset(offset) }
+    const settle = async (): Promise<void> => {
+      if (handled === null) return
+      const offset = handled
+      await beforeCommit(sub, heartbeat)
+      p.resolveOffset(offset)
+      if (handled === offset) handled = null
+    }
     const hw = Number(batch.highWatermark)
     let n = 0
     for (const msg of batch.messages) {
@@ -280,9 +291,24 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         inFlight--
       }
       m.lag.set(batch.partition, Math.max(0, hw - (Number(msg.offset) + 1)))
-      if (++n % 500 === 0) { await heartbeat(); await commitOffsetsIfNecessary() }
+      if (++n % 500 === 0) { await settle(); await heartbeat(); await commitOffsetsIfNecessary() }
     }
+    await settle()
     await commitOffsetsIfNecessary()
+  }
+
+  /** Runs the subscriber's beforeCommit, heartbeating meanwhile so a slow store does not cost the
+   *  partitions; its error propagates (nothing committed, kafkajs fetches the batch again). */
+  async function beforeCommit(sub: SubscribeOptions, heartbeat: () => Promise<void>): Promise<void> {
+    if (!sub.beforeCommit) return
+    const p = sub.beforeCommit()
+    let settled = false
+    void p.then(() => { settled = true }, () => { settled = true })
+    while (!settled) {
+      await Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))])
+      if (!settled) await heartbeat().catch(() => undefined)
+    }
+    await p
   }
 
   /** Pin a new group's start (earliest or the current end) so nothing published after subscribe() is missed. */

@@ -18,6 +18,7 @@ export interface Metrics {
   busLag: Gauge
   telemetryBuffered: Gauge
   telemetryDropped: Counter
+  historyBackpressure: Counter
   socketClients: Gauge
   sensorsOffline: Gauge
 }
@@ -42,6 +43,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     busLag: new Gauge({ name: 'yujing_bus_lag', help: 'Messages waiting on the bus', registers: r }),
     telemetryBuffered: new Gauge({ name: 'yujing_telemetry_buffered', help: 'Readings buffered for the history store', registers: r }),
     telemetryDropped: new Counter({ name: 'yujing_telemetry_dropped_total', help: 'Readings the history store dropped (buffer full)', registers: r }),
+    historyBackpressure: new Counter({ name: 'yujing_history_backpressure_total', help: 'Times the history writer held its consumer because the store was behind', registers: r }),
     socketClients: new Gauge({ name: 'yujing_socket_clients', help: 'Connected socket.io clients', registers: r }),
     sensorsOffline: new Gauge({ name: 'yujing_sensors_offline', help: 'Sensors currently offline', registers: r }),
   }

@@ -59,12 +59,15 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
 
   const buffered = (): number => buf.length - head
 
-  const writeChunk = db.transaction((items: Item[]) => {
+  // Sensors already in the `sensors` table (rows are never deleted from it): a known one costs no insert.
+  const knownSensors = new Set((shared.stmt('SELECT sensor_id FROM sensors').all() as { sensor_id: string }[]).map((r) => r.sensor_id))
+  let newSensors: string[] = []
+  const writeTx = db.transaction((items: Item[]) => {
     const ins = shared.stmt('INSERT OR IGNORE INTO readings (sensor_id, ts, value, quality) VALUES (?, ?, ?, ?)')
     const aggs = new Map<string, { s: string; m: number; sum: number; n: number; min: number; max: number }>()
     const sensors = new Set<string>()
     for (const it of items) {
-      sensors.add(it.s)
+      if (!knownSensors.has(it.s)) sensors.add(it.s)
       if (ins.run(it.s, it.t, it.v, it.q).changes !== 1 || it.q !== 0) continue
       const m = minuteOf(it.t)
       const k = `${it.s}\u0000${m}`
@@ -76,9 +79,18 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
       ON CONFLICT (sensor_id, minute) DO UPDATE SET vsum = vsum + excluded.vsum, n = n + excluded.n,
         vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax)`)
     for (const a of aggs.values()) up.run(a.s, a.m, a.sum, a.n, a.min, a.max)
-    const sen = shared.stmt('INSERT OR IGNORE INTO sensors (sensor_id) VALUES (?)')
-    for (const s of sensors) sen.run(s)
+    if (sensors.size) {
+      const sen = shared.stmt('INSERT OR IGNORE INTO sensors (sensor_id) VALUES (?)')
+      for (const s of sensors) sen.run(s)
+    }
+    newSensors = [...sensors]
   })
+  /** One transaction; the sensors it added are known only once it committed. */
+  const writeChunk = (items: Item[]): void => {
+    newSensors = []
+    writeTx(items)
+    for (const s of newSensors) knownSensors.add(s)
+  }
 
   function compact(): void {
     if (head > 0 && (head === buf.length || (head > 65_536 && head > buf.length / 2))) { buf = buf.slice(head); head = 0 }

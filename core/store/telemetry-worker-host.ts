@@ -15,6 +15,8 @@ export interface WorkerTelemetryOptions {
   batchMax?: number
   /** Readings queued here and in the worker at most; beyond, the oldest are dropped and counted. */
   bufferMax?: number
+  /** Readings posted to the worker and not yet taken by it, at most (default 20,000). */
+  maxInTransit?: number
   logger?: Logger
   onDropped?: (n: number) => void
 }
@@ -42,6 +44,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   let failed: Error | undefined
   let closing: Promise<void> | undefined
   let nextId = 1
+  const takenWaiters: (() => void)[] = []
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
 
   const fail = (err: Error): void => {
@@ -49,10 +52,17 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
     opts.logger?.error({ err }, 'telemetry worker failed')
     for (const c of calls.values()) c.reject(new AppError('STORE_UNAVAILABLE', `telemetry store failed: ${err.message}`, { retriable: true, cause: err }))
     calls.clear()
+    for (const w of takenWaiters.splice(0)) w()
   }
   worker.on('error', fail)
   worker.on('exit', (code) => { if (!closing && code !== 0) fail(new Error(`telemetry worker exited with ${code}`)) })
-  worker.on('message', (m: { type: 'stats'; buffered: number; written: number; dropped: number } | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }) => {
+  worker.on('message', (m: { type: 'stats'; buffered: number; written: number; dropped: number } | { type: 'taken'; total: number } | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }) => {
+    if (m.type === 'taken') {
+      takenTotal = m.total
+      if (queue.length && !scheduled) { scheduled = true; setImmediate(post) }
+      for (const w of takenWaiters.splice(0)) w()
+      return
+    }
     if (m.type === 'stats') {
       const newlyDropped = m.dropped - remote.dropped
       remote = { buffered: m.buffered, written: m.written, dropped: m.dropped }
@@ -66,10 +76,18 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
     else c.reject(new AppError('STORE_UNAVAILABLE', m.error ?? 'telemetry store error', { retriable: true }))
   })
 
+  // Backpressure: at most maxInTransit readings posted and not yet taken by the worker. Beyond, they wait
+  // (and the oldest are dropped) here, where it costs nothing to hold them; otherwise a flood fills the
+  // worker's message queue, and it spends its time cloning batches it then drops instead of writing.
+  const maxInTransit = Math.max(1000, opts.maxInTransit ?? 20_000)
+  let postedTotal = 0
+  let takenTotal = 0
   const post = (): void => {
     scheduled = false
     if (!queue.length || failed) return
+    if (postedTotal - takenTotal >= maxInTransit) return // the worker's next 'taken' posts again
     const batches = queue
+    postedTotal += queued
     queue = []
     queued = 0
     worker.postMessage({ type: 'write', batches })
@@ -100,7 +118,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
       if (closing || failed) { droppedHere += n; opts.onDropped?.(n); return }
       queue.push(batch)
       queued += n
-      while (queued + remote.buffered > bufferMax && queue.length > 1) {
+      while (queued + (postedTotal - takenTotal) + remote.buffered > bufferMax && queue.length > 1) {
         const old = queue.shift()!
         queued -= old.items.length
         droppedHere += old.items.length
@@ -109,11 +127,19 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
       if (!scheduled) { scheduled = true; setImmediate(post) }
     },
     query: (sensorId, from, to, limit) => call<ReadingPoint[]>('query', [sensorId, from, to, limit]),
-    flush: () => call<void>('flush'),
+    async flush() {
+      // Everything written so far: first hand the held-back batches over, then flush in the worker.
+      while (queue.length && !failed) {
+        const before = queue.length
+        post()
+        if (queue.length === before) await new Promise<void>((r) => takenWaiters.push(r))
+      }
+      return call<void>('flush')
+    },
     prune: (rawBefore, aggBefore) => call<{ raw: number; agg: number }>('prune', [rawBefore, aggBefore]),
     ping: () => call<{ ok: boolean; detail?: string }>('ping'),
     healthy: () => (failed ? { ok: false, detail: `telemetry worker: ${failed.message}` } : { ok: true }),
-    stats: () => ({ buffered: queued + remote.buffered, written: remote.written, dropped: droppedHere + remote.dropped }),
+    stats: () => ({ buffered: queued + (postedTotal - takenTotal) + remote.buffered, written: remote.written, dropped: droppedHere + remote.dropped }),
     close() {
       closing ??= (async () => {
         try { await call('close') } catch (err) { opts.logger?.error({ err }, 'closing the telemetry worker failed') }

@@ -23,12 +23,15 @@ const store = createSqliteTelemetryStore(shared, {
   ...(init.bufferMax !== undefined ? { bufferMax: init.bufferMax } : {}),
 })
 
+/** Readings taken from 'write' messages so far (the host's backpressure counts on it). */
+let taken = 0
 const postStats = (): void => port.postMessage({ type: 'stats', ...store.stats() })
 const statsTimer = setInterval(postStats, 250)
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'write') {
-    for (const b of msg.batches) store.write(b)
+    for (const b of msg.batches) { store.write(b); taken += b.items.length }
+    port.postMessage({ type: 'taken', total: taken })
     return
   }
   const reply = (p: Promise<unknown>): void => {

@@ -1,0 +1,49 @@
+// The SQLite history store behind its worker thread (needs `npm run build`: the worker runs from dist/).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { ReadingBatch } from '../contracts/reading.js'
+import { createWorkerTelemetryStore } from './telemetry-worker-host.js'
+
+const T0 = Date.parse('2026-11-28T08:00:00Z')
+const batch = (b: number, size: number): ReadingBatch => ({
+  enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0,
+  items: Array.from({ length: size }, (_, i) => ({ sensorId: `S${i % 50}`, type: 'ch4' as const, ts: T0 + b * size + i, value: i % 7, quality: 'ok' as const })),
+})
+
+describe('worker telemetry store', () => {
+  it('stores what it is given and answers queries', async () => {
+    const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')) })
+    try {
+      for (let b = 0; b < 20; b++) store.write(batch(b, 500))
+      await store.flush()
+      expect(store.stats()).toMatchObject({ buffered: 0, written: 10_000, dropped: 0 })
+      const rows = await store.query('S3', T0, T0 + 10_000_000, 10_000)
+      expect(rows).toHaveLength(200)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('under a flood holds back what the worker has not taken and drops the oldest beyond its bound, counted', async () => {
+    const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')), bufferMax: 30_000, maxInTransit: 5000 })
+    try {
+      // 200,000 readings handed over in one event-loop turn: far beyond what can be in transit or buffered.
+      for (let b = 0; b < 200; b++) store.write(batch(b, 1000))
+      expect(store.stats().buffered).toBeLessThanOrEqual(30_000)
+      await new Promise((r) => setTimeout(r, 50))
+      await store.flush()
+      await new Promise((r) => setTimeout(r, 300)) // the worker's stats arrive every 250 ms
+      const s = store.stats()
+      expect(s.buffered).toBe(0)
+      expect(s.written + s.dropped).toBe(200_000)
+      expect(s.written).toBeGreaterThanOrEqual(29_000)
+      // The newest readings are the ones kept.
+      const newest = await store.query('S0', T0 + 199_000, T0 + 200_000, 100)
+      expect(newest).toHaveLength(20)
+    } finally {
+      await store.close()
+    }
+  })
+})
