@@ -333,7 +333,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     t('Kafka latency p99 at 5,000/s (ms)', '≤ 25', kafka1?.latency.p99 ?? 'n/a', kafka1 ? kafka1.latency.p99 <= 25 : null),
     t('Kafka: 2 rules instances / 1 (stored/s)', '> 1', twoOverOne ?? 'n/a', twoOverOne === undefined ? null : twoOverOne > 1),
     t('overload: no crash, nothing lost, drained ≤ 120 s', 'yes', `crash ${ovl.crashed}, loss ${ovl.loss}, drained ${ovl.backlogDrainedSAfterOverload ?? 'no'} s`, !ovl.crashed && ovl.loss === 0 && ovl.backlogDrainedSAfterOverload !== null && ovl.backlogDrainedSAfterOverload <= 120),
-    t('RSS per 100,000 sensors at start, registry loaded (MB)', '≤ 1024', embR.rssMBPer100kSensors, embR.rssMBPer100kSensors <= 1024),
+    // Only measured, not extrapolated: with 10,300 sensors (--quick) the fixed overhead dominates.
+    reg.sensorCount >= 100_000
+      ? t('RSS with 100,000 sensors at start, registry loaded (MB)', '≤ 1024', embR.rssMBPer100kSensors, embR.rssMBPer100kSensors <= 1024)
+      : t('RSS with 100,000 sensors at start, registry loaded (MB)', '≤ 1024', `n/a (${reg.sensorCount} sensors here; the full run loads 100,500)`, null),
     t('QoS 1 loss (all phases)', '0', Object.values(emb).filter((x) => x.load.includes('QoS 1')).reduce((s, x) => s + x.loss, 0), Object.values(emb).filter((x) => x.load.includes('QoS 1')).every((x) => x.loss === 0)),
   ]
   results.targets = targets

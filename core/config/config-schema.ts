@@ -133,7 +133,7 @@ export function defaultConfig(): Config {
     logLevel: 'info',
     http: { host: '127.0.0.1', port: 8080, tokenTtlSeconds: 12 * 3600, corsOrigins: [], metricsPublic: true, map: { kind: 'none' } },
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: 1883, allowAnonymous: false },
-    bus: { kind: 'memory', highWaterMark: 200_000 },
+    bus: { kind: 'memory', highWaterMark: 50_000 },
     store: { kind: 'sqlite' },
     telemetry: { kind: 'sqlite' },
     ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, journalFsync: false, journal: true },
