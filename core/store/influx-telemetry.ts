@@ -37,6 +37,10 @@ export interface InfluxTelemetryOptions {
   maxRetryDelayMs?: number
   /** HTTP timeout of one request; default 10,000 ms. */
   timeoutMs?: number
+  /** close() gives the last flush this long, then drops what is left and counts it; default 5,000 ms.
+   *  Nothing acknowledged is lost by it: with Kafka those readings' offsets were never committed (they are
+   *  read again), in embedded mode the journal's readings checkpoint never passed them (they are replayed). */
+  closeTimeoutMs?: number
   /** At most one warning per this period about drops, failures or falling behind; default 10,000 ms. */
   logIntervalMs?: number
   logger?: Logger
@@ -266,16 +270,24 @@ export function createInfluxTelemetry(opts: InfluxTelemetryOptions): TelemetrySt
       if (!closing) {
         closing = (async () => {
           clock.clear(tick)
-          try { await flushAll() } catch (err) {
+          const closeTimeout = pos(opts.closeTimeoutMs, 5000)
+          let timer: ReturnType<typeof setTimeout> | undefined
+          const gaveUp = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), closeTimeout) })
+          try {
+            const r = await Promise.race([flushAll().then(() => 'flushed' as const), gaveUp])
+            if (r === 'timeout') logger?.warn({ closeTimeoutMs: closeTimeout, left: queued + (inflight?.length ?? 0) }, 'InfluxDB did not take the last readings in time; closing without them (they are read again from Kafka or replayed from the journal)')
+          } catch (err) {
             logger?.error({ err }, 'InfluxDB flush at close failed')
+          } finally {
+            clearTimeout(timer)
           }
           closed = true
           if (retryTimer) { clock.clear(retryTimer); retryTimer = null }
-          if (running) await running
+          if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 1000))])
           const left = queued + (inflight?.length ?? 0)
           chunks = []; queued = 0; inflight = null
           if (left) drop(left, 'not written at close')
-          try { await writeApi.close() } catch { /* nothing left to send */ }
+          try { await Promise.race([writeApi.close(), new Promise((r) => setTimeout(r, 1000))]) } catch { /* nothing left to send */ }
         })()
       }
       return closing
