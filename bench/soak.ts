@@ -91,13 +91,15 @@ export async function runSoak(opts: SoakOptions = {}): Promise<void> {
     prober.start(200)
     await sleep(Math.min(sampleS * 1000, Math.max(1000, durationMs - (Date.now() - t0))))
     const lat = await prober.stop(2000)
-    const [c, text] = await Promise.all([sut.counters(), fetch(`http://127.0.0.1:${sut.httpPort}/metrics`).then((r) => r.text())])
+    // This scrape first: prom-client resets the event-loop delay histogram on every scrape (counters() scrapes too).
+    const text = await fetch(`http://127.0.0.1:${sut.httpPort}/metrics`).then((r) => r.text())
+    const c = await sut.counters()
     const sample: SoakSample = {
       atS: Math.round((Date.now() - t0) / 1000),
       rssMB: round(c.rss / 2 ** 20, 1),
       heapMB: round(c.heapUsed / 2 ** 20, 1),
       handles: metric(text, 'yujing_process_nodejs_active_handles_total'),
-      fds: metric(text, 'yujing_process_open_fds'),
+      fds: metric(text, 'yujing_process_process_open_fds'),
       eventLoopLagP99Ms: round(metric(text, 'yujing_process_nodejs_eventloop_lag_p99_seconds') * 1000, 1),
       acceptedPerSec: round((c.accepted - prev.accepted) / ((c.at - prev.at) / 1000), 0),
       busLag: c.busLag,
