@@ -124,7 +124,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--out <file>', 'results file (default ./bench-results.json)')
     .option('--no-node-red', 'skip the Node-RED baseline')
     .option('--kafka', 'with --quick: include the Kafka scale-out runs (always on without --quick when KAFKA_BROKERS is set)')
-    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean }) => {
+    .option('--node-args <flags>', 'extra Node/V8 flags for the yujing process under test (e.g. "--max-semi-space-size=32")')
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string }) => {
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)

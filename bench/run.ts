@@ -60,7 +60,7 @@ interface PhaseResult {
   crossingShare: number
 }
 
-export interface BenchOptions { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean }
+export interface BenchOptions { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string }
 
 function parseArgs(a: string[]): BenchOptions {
   const val = (k: string): string | undefined => { const i = a.indexOf(k); return i >= 0 ? a[i + 1] : undefined }
@@ -185,7 +185,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   // ---- the embedded pipeline ----
   const profDir = join(work, 'cpuprof')
   if (o.profile) mkdirSync(profDir)
-  const sut: Sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile, nodeArgs: o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] })
+  const extraNodeArgs = (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean)
+  if (extraNodeArgs.length) results.sutNodeArgs = extraNodeArgs
+  const sut: Sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile, nodeArgs: [...extraNodeArgs, ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])] })
   const idle = await sut.counters()
   log(`yujing started in ${sut.startupMs} ms with ${reg.sensorCount} sensors: RSS ${Math.round(idle.rss / 2 ** 20)} MB, heap ${Math.round(idle.heapUsed / 2 ** 20)} MB`)
   const prober: Prober = await createProber({ httpPort: sut.httpPort, mqttPort: sut.mqttPort, probe: reg.probe, admin: reg.admin })
