@@ -137,7 +137,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--rate <n>', 'readings per second (default 5000)', int)
     .option('--sample-seconds <n>', 'sampling interval (default 30)', int)
     .option('--out <file>', 'results file (default ./soak-results.json)')
-    .action(async (o: { minutes?: number; rate?: number; sampleSeconds?: number; out?: string }) => {
+    .option('--node-args <flags>', 'extra Node/V8 flags for the yujing process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")')
+    .action(async (o: { minutes?: number; rate?: number; sampleSeconds?: number; out?: string; nodeArgs?: string }) => {
       const { runSoak } = await import('../bench/soak.js')
       await runSoak(o)
       process.exit(0)

@@ -11,7 +11,7 @@ import { startSut, type SutCounters } from './sut.js'
 import { createProber } from './latency.js'
 import { pct, round, sleep } from './util.js'
 
-export interface SoakOptions { minutes?: number; rate?: number; sampleSeconds?: number; out?: string; enterprises?: number; gateways?: number }
+export interface SoakOptions { minutes?: number; rate?: number; sampleSeconds?: number; out?: string; enterprises?: number; gateways?: number; nodeArgs?: string }
 
 export interface SoakSample {
   atS: number
@@ -76,7 +76,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<void> {
   writeFileSync(cfgFile, JSON.stringify({ ingest: { defaultGatewayRate: 1_000_000 }, rules: { defaultMaxSilenceSeconds: 3600 } }))
   log(`${minutes} min at ${rate} readings/s (QoS 1, single readings), ${reg.sensorCount} sensors; work dir ${work}`)
 
-  const sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile })
+  const sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile, nodeArgs: (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean) })
   const gateways = reg.gateways.slice(0, Math.min(opts.gateways ?? 1000, reg.gateways.length))
   const gen = await startGenerator({ host: '127.0.0.1', port: sut.mqttPort, gateways, clientPrefix: 'soak', auth: true })
   const prober = await createProber({ httpPort: sut.httpPort, mqttPort: sut.mqttPort, probe: reg.probe, admin: reg.admin })
