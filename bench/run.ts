@@ -16,7 +16,7 @@ import { runDecodeOnly } from './decode-only.js'
 import { startSut, type Sut, type SutCounters } from './sut.js'
 import { createProber, type Prober } from './latency.js'
 import { connectMqtt } from './mqtt-connect.js'
-import { hotSpots } from './profile.js'
+import { hotSpots, longTasks } from './profile.js'
 import { runKafkaBench, type KafkaRunResult } from './kafka-mode.js'
 import { pct, procPeakRss, round, sleep } from './util.js'
 
@@ -293,7 +293,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
       })
   if (o.profile) {
     const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
-    results.profile = f ? hotSpots(join(profDir, f), 25) : { error: 'no .cpuprofile written' }
+    results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f)) } : { error: 'no .cpuprofile written' }
   }
 
   // ---- ratios, targets, table ----
