@@ -219,6 +219,24 @@ describe('ingest stage over the embedded broker', () => {
     expect(got.map((b) => b.items[0]!.value)).toEqual([0.3, 0.4])
   })
 
+  it('counts the messages it holds unacknowledged while the bus cannot take them (yujing_ingest_pending_messages)', async () => {
+    const inner = createMemoryBus()
+    let release!: () => void
+    const gate = new Promise<void>((r) => { release = r })
+    const bus: Bus = { ...inner, publish: async (t, m) => { if (t.name === 'readings') await gate; return inner.publish(t, m) } }
+    const metrics = createMetrics({ defaults: false })
+    const stage = createIngestStage({
+      bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: memoryRejectionStore(), metrics, logger, clock: fakeClock(NOW),
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test' },
+    })
+    const pending = async (): Promise<string> => metrics.registry.getSingleMetricAsString('yujing_ingest_pending_messages')
+    const held = [1, 2, 3].map((i) => stage.handle('gw-E1', 'sensors/E1/E1-CH4-01', Buffer.from(JSON.stringify({ ts: NOW - i, value: 0.3 }))))
+    expect(await pending()).toMatch(/yujing_ingest_pending_messages 3$/)
+    release()
+    await Promise.all(held)
+    expect(await pending()).toMatch(/yujing_ingest_pending_messages 0$/)
+  })
+
   it('rate-limits a flooding gateway (maxRate 5/s, burst 10)', async () => {
     const c = await connect(r.url, 'gw-E1-slow', 'slow')
     clients.push(c)

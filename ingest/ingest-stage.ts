@@ -109,7 +109,18 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     return ++s.n <= keptPerSecond
   }
 
+  const pendingGauge = metrics.ingestPending
+  let pending = 0
   async function handle(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
+    pendingGauge.set(++pending)
+    try {
+      await handleOne(gatewayId, topic, payload)
+    } finally {
+      pendingGauge.set(--pending)
+    }
+  }
+
+  async function handleOne(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
     const t0 = performance.now()
     const receivedAt = clock.now()
     let res: DecodeResult

@@ -8,6 +8,7 @@ export interface Metrics {
   readingsRejected: Counter<'reason'>
   readingsDuplicate: Counter
   mqttMessages: Counter<'kind'>
+  ingestPending: Gauge
   findings: Counter<'kind'>
   warningsRaised: Counter<'level' | 'kind'>
   warningChanges: Counter<'type'>
@@ -34,6 +35,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     readingsRejected: new Counter({ name: 'yujing_readings_rejected_total', help: 'Readings rejected, by reason', labelNames: ['reason'], registers: r }),
     readingsDuplicate: new Counter({ name: 'yujing_readings_duplicate_total', help: 'Duplicate readings (same seq, or same sensor and ts) counted once', registers: r }),
     mqttMessages: new Counter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid)', labelNames: ['kind'], registers: r }),
+    ingestPending: new Gauge({ name: 'yujing_ingest_pending_messages', help: 'MQTT messages received and not yet acknowledged (held while the bus or journal cannot take them; bounded by the gateways\' in-flight windows)', registers: r }),
     findings: new Counter({ name: 'yujing_findings_total', help: 'Rule findings sent to alerting, by kind', labelNames: ['kind'], registers: r }),
     warningsRaised: new Counter({ name: 'yujing_warnings_raised_total', help: 'Warnings raised, by level and kind', labelNames: ['level', 'kind'], registers: r }),
     warningChanges: new Counter({ name: 'yujing_warning_changes_total', help: 'Warning changes, by event type', labelNames: ['type'], registers: r }),

@@ -163,7 +163,9 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     await sleep(Math.max(0, 30_000 - (Date.now() - stoppedAt)))
     figures.ackedDuringOutage = s.ackedSince(stoppedAt + 2000) // after the first 2 s (in-flight sends)
     figures.ackedInFirst5sOfOutage = ackedEarly
-    figures.busLagMetricDuringOutage = metricValue(await (await fetch(`http://127.0.0.1:${proc.httpPort}/metrics`)).text(), 'yujing_bus_lag')
+    const metricsText = await (await fetch(`http://127.0.0.1:${proc.httpPort}/metrics`)).text()
+    figures.busLagMetricDuringOutage = metricValue(metricsText, 'yujing_bus_lag')
+    figures.ingestPendingDuringOutage = metricValue(metricsText, 'yujing_ingest_pending_messages')
     const tStart = Date.now()
     cluster('start')
     figures.clusterRestartMs = Date.now() - tStart
@@ -196,6 +198,9 @@ describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min IS
     const final = await warningsByKey()
     figures.finalWarnings = final
     expect(h.status).toBe('degraded')
+    // Held, bounded by the gateways' in-flight windows (4 lanes + the incident, and resends after a reconnect), and visible as a metric.
+    expect(figures.ingestPendingDuringOutage).toBeGreaterThan(0)
+    expect(figures.ingestPendingDuringOutage).toBeLessThanOrEqual(10)
     expect(figures.lostAfterWholeCluster).toBe(0)
     expect(final).toEqual({
       'E1-CH4-01|threshold': { level: 1, peakValue: 1.62, active: true },
