@@ -11,6 +11,7 @@ import type { Metrics } from '../core/runtime/metrics.js'
 import type { Stage } from '../core/runtime/stage.js'
 
 const STALL_MS = 10_000
+const STOP_FLUSH_MS = 5000
 
 export interface HistoryOptions {
   rawDays: number; aggregateDays: number; pruneIntervalMinutes: number; group: string
@@ -106,9 +107,16 @@ export function createHistoryWriter(deps: { bus: Bus; telemetry: TelemetryStore;
       if (pruneTimer) clock.clear(pruneTimer)
       if (statsTimer) clock.clear(statsTimer)
       if (ckTimer) clock.clear(ckTimer)
-      await telemetry.flush()
-      while (checkpointing) await new Promise((r) => setImmediate(r))
-      await checkpointNow()
+      // The last flush gets STOP_FLUSH_MS: a store that is down or hung must not hold the shutdown (what it
+      // did not take stays in the journal, or in Kafka with its offsets uncommitted, and comes again).
+      const until = Date.now() + STOP_FLUSH_MS
+      const flushed = await Promise.race([
+        telemetry.flush().then(() => true, (err: unknown) => { logger.warn({ err }, 'history flush at stop failed'); return false }),
+        new Promise<false>((r) => setTimeout(() => r(false), STOP_FLUSH_MS).unref()),
+      ])
+      if (!flushed) logger.warn({ waitedMs: STOP_FLUSH_MS, buffered: telemetry.stats().buffered }, 'history store did not take the last readings in time; stopping without them (replayed from the journal or re-read from Kafka)')
+      while (checkpointing && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+      if (flushed && !checkpointing) await checkpointNow()
     },
     health() {
       const s = telemetry.stats()
