@@ -79,9 +79,7 @@ EOF
 
 format_all() {
   [ -f "$(ndir 1)/data/meta.properties" ] && return 0
-  local cid; cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  # A leading '-' would be read as an option by StorageTool (Kafka's own random-uuid never starts with one).
-  while [ "${cid:0:1}" = "-" ]; do cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
+  local cid; cid="$(bash "$HERE/kafka.sh" cluster-id)"
   log "formatting 3 nodes in $DIR (cluster $cid)"
   for n in 1 2 3; do
     write_config "$n"

@@ -106,12 +106,18 @@ log4j.logger.kafka.request.logger=WARN
 EOF
 }
 
+# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid
+# prints), never starting with '-' (StorageTool would read it as an option; Kafka's own ids never do).
+cluster_id() {
+  local cid
+  cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  while [ "${cid:0:1}" = "-" ]; do cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
+  echo "$cid"
+}
+
 format_once() {
   [ -f "$DIR/data/meta.properties" ] && return 0
-  # Cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid prints).
-  local cid; cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  # A leading '-' would be read as an option by StorageTool (Kafka's own random-uuid never starts with one).
-  while [ "${cid:0:1}" = "-" ]; do cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
+  local cid; cid="$(cluster_id)"
   log "formatting storage in $DIR/data (cluster $cid)"
   java -Dlog4j.configuration="file:$DIR/log4j.properties" -cp "$LIBS/*" kafka.tools.StorageTool format \
     -t "$cid" -c "$DIR/server.properties" >"$DIR/format.log" 2>&1 || { cat "$DIR/format.log" >&2; exit 1; }
@@ -187,5 +193,6 @@ case "$cmd" in
   stop) do_stop ;;
   status) do_status ;;
   fetch) ensure_libs; echo "$LIBS" ;; # only fetch the jars (used by kafka-cluster.sh)
-  *) echo "usage: kafka.sh start|stop|status|fetch [--port 9092] [--dir DIR] [--controller-port P]" >&2; exit 2 ;;
+  cluster-id) cluster_id ;; # a fresh KRaft cluster id (used by kafka-cluster.sh)
+  *) echo "usage: kafka.sh start|stop|status|fetch|cluster-id [--port 9092] [--dir DIR] [--controller-port P]" >&2; exit 2 ;;
 esac
