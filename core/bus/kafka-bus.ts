@@ -112,7 +112,6 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
 
   // Reachability: the admin asks for the cluster's metadata every few seconds (a producer or consumer
   // only notices an outage when it next sends or fetches, and kafkajs fires no event for it).
-  let reachableAt = clock.now()
   let unreachableSince: number | null = null
   let lastProbeError = ''
   /** The describeCluster still running (kafkajs retries it for a while when no broker answers). */
@@ -125,8 +124,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       let timer: ReturnType<typeof setTimeout> | undefined
       const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${probeEveryMs} ms`)), probeEveryMs) })
       try { await Promise.race([asking, timeout]) } finally { clearTimeout(timer) }
-      reachableAt = clock.now()
-      if (unreachableSince !== null) log?.info({ downMs: reachableAt - unreachableSince }, 'kafka bus: cluster reachable again')
+      if (unreachableSince !== null) log?.info({ downMs: clock.now() - unreachableSince }, 'kafka bus: cluster reachable again')
       unreachableSince = null
     } catch (err) {
       lastProbeError = errorMessage(err)

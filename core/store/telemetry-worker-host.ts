@@ -44,6 +44,11 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   let failed: Error | undefined
   let closing: Promise<void> | undefined
   let nextId = 1
+  const maxInTransit = Math.max(1000, opts.maxInTransit ?? 20_000)
+  let postedTotal = 0
+  /** Readings the worker has taken from 'write' messages (its 'taken' replies). */
+  let takenTotal = 0
+  /** flush() callers waiting for the worker to take more (the in-transit bound held their batches back). */
   const takenWaiters: (() => void)[] = []
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
 
@@ -79,9 +84,8 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   // Backpressure: at most maxInTransit readings posted and not yet taken by the worker. Beyond, they wait
   // (and the oldest are dropped) here, where it costs nothing to hold them; otherwise a flood fills the
   // worker's message queue, and it spends its time cloning batches it then drops instead of writing.
-  const maxInTransit = Math.max(1000, opts.maxInTransit ?? 20_000)
-  let postedTotal = 0
-  let takenTotal = 0
+  /** Readings not yet written: held here, in transit, and buffered in the worker. */
+  const backlog = (): number => queued + (postedTotal - takenTotal) + remote.buffered
   const post = (): void => {
     scheduled = false
     if (!queue.length || failed) return
@@ -118,7 +122,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
       if (closing || failed) { droppedHere += n; opts.onDropped?.(n); return }
       queue.push(batch)
       queued += n
-      while (queued + (postedTotal - takenTotal) + remote.buffered > bufferMax && queue.length > 1) {
+      while (backlog() > bufferMax && queue.length > 1) {
         const old = queue.shift()!
         queued -= old.items.length
         droppedHere += old.items.length
@@ -139,7 +143,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
     prune: (rawBefore, aggBefore) => call<{ raw: number; agg: number }>('prune', [rawBefore, aggBefore]),
     ping: () => call<{ ok: boolean; detail?: string }>('ping'),
     healthy: () => (failed ? { ok: false, detail: `telemetry worker: ${failed.message}` } : { ok: true }),
-    stats: () => ({ buffered: queued + (postedTotal - takenTotal) + remote.buffered, written: remote.written, dropped: droppedHere + remote.dropped }),
+    stats: () => ({ buffered: backlog(), written: remote.written, dropped: droppedHere + remote.dropped }),
     close() {
       closing ??= (async () => {
         try { await call('close') } catch (err) { opts.logger?.error({ err }, 'closing the telemetry worker failed') }
