@@ -125,7 +125,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--no-node-red', 'skip the Node-RED baseline')
     .option('--kafka', 'with --quick: include the Kafka scale-out runs (always on without --quick when KAFKA_BROKERS is set)')
     .option('--node-args <flags>', 'extra Node/V8 flags for the yujing process under test (e.g. "--max-semi-space-size=32")')
-    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string }) => {
+    .option('--latency-only', 'only the embedded latency phases (no baselines, throughput, overload or Kafka)')
+    .option('--latency-ms <n>', 'length of each latency phase in ms', int)
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number }) => {
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)

@@ -8,7 +8,7 @@ import { PROBE_CLEAR, PROBE_RAISE, type BenchGateway } from './registry.js'
 export interface Prober {
   /** Probes every `intervalMs` until stop(); returns latencies in ms (sorted) and counters. */
   start(intervalMs: number): void
-  stop(waitMs?: number): Promise<{ samples: number[]; sent: number; timedOut: number }>
+  stop(waitMs?: number): Promise<{ samples: number[]; sent: number; timedOut: number; worst: { atMs: number; ms: number }[] }>
   /** Probe readings acknowledged so far (they are counted by the pipeline too). */
   published(): number
   close(): Promise<void>
@@ -29,6 +29,8 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
   const pending = new Map<string, Pending>()
   const state = new Map<string, boolean>() // sensor → its warning condition is active
   let samples: number[] = []
+  let timed: { atMs: number; ms: number }[] = [] // send time (ms since start) and latency, for where the tail is
+  let startedAt = 0
   let sent = 0
   let acked = 0
   let timedOut = 0
@@ -40,7 +42,9 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
     if (!w.sensorId) return
     const p = pending.get(w.sensorId)
     if (!p || w.active !== p.active) return
-    samples.push(performance.now() - p.at)
+    const ms = performance.now() - p.at
+    samples.push(ms)
+    timed.push({ atMs: Math.round(p.at - startedAt), ms: Math.round(ms * 10) / 10 })
     pending.delete(w.sensorId)
   })
 
@@ -61,6 +65,8 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
   return {
     start(intervalMs) {
       samples = []
+      timed = []
+      startedAt = performance.now()
       sent = 0
       timedOut = 0
       timer = setInterval(probeOnce, intervalMs)
@@ -71,7 +77,8 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
       while (pending.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
       timedOut += pending.size
       pending.clear()
-      return { samples: [...samples].sort((a, b) => a - b), sent, timedOut }
+      const worst = [...timed].sort((a, b) => b.ms - a.ms).slice(0, 20).sort((a, b) => a.atMs - b.atMs)
+      return { samples: [...samples].sort((a, b) => a - b), sent, timedOut, worst }
     },
     published: () => acked,
     async close() {

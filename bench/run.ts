@@ -22,10 +22,10 @@ import { pct, procPeakRss, round, sleep } from './util.js'
 
 interface Scale {
   enterprises: number; sensorsPerEnterprise: number; probeSensors: number; gateways: number
-  phaseMs: number; latencyMs: number; overloadMs: number; recoverMs: number; decodeReadings: number; probeIntervalMs: number
+  phaseMs: number; latencyMs: number; warmupMs: number; overloadMs: number; recoverMs: number; decodeReadings: number; probeIntervalMs: number
 }
-const QUICK: Scale = { enterprises: 1000, sensorsPerEnterprise: 10, probeSensors: 300, gateways: 200, phaseMs: 5000, latencyMs: 6000, overloadMs: 5000, recoverMs: 8000, decodeReadings: 200_000, probeIntervalMs: 10 }
-const FULL: Scale = { enterprises: 10_000, sensorsPerEnterprise: 10, probeSensors: 500, gateways: 10_000, phaseMs: 15_000, latencyMs: 20_000, overloadMs: 60_000, recoverMs: 60_000, decodeReadings: 1_000_000, probeIntervalMs: 10 }
+const QUICK: Scale = { enterprises: 1000, sensorsPerEnterprise: 10, probeSensors: 300, gateways: 200, phaseMs: 5000, latencyMs: 6000, warmupMs: 2000, overloadMs: 5000, recoverMs: 8000, decodeReadings: 200_000, probeIntervalMs: 10 }
+const FULL: Scale = { enterprises: 10_000, sensorsPerEnterprise: 10, probeSensors: 500, gateways: 10_000, phaseMs: 15_000, latencyMs: 20_000, warmupMs: 5000, overloadMs: 60_000, recoverMs: 60_000, decodeReadings: 1_000_000, probeIntervalMs: 10 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const log = (...a: unknown[]): void => { console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a) }
@@ -60,11 +60,18 @@ interface PhaseResult {
   crossingShare: number
 }
 
-export interface BenchOptions { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string }
+export interface BenchOptions {
+  quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string
+  /** Only the embedded latency phases (no baselines, throughput, overload or Kafka): for latency work. */
+  latencyOnly?: boolean
+  /** Length of each latency phase, overriding the scale's. */
+  latencyMs?: number
+}
 
 function parseArgs(a: string[]): BenchOptions {
   const val = (k: string): string | undefined => { const i = a.indexOf(k); return i >= 0 ? a[i + 1] : undefined }
-  return { quick: a.includes('--quick'), profile: a.includes('--profile'), gateways: val('--gateways') ? Number(val('--gateways')) : undefined, out: val('--out'), nodeRed: !a.includes('--no-node-red'), kafka: a.includes('--kafka') }
+  return { quick: a.includes('--quick'), profile: a.includes('--profile'), gateways: val('--gateways') ? Number(val('--gateways')) : undefined, out: val('--out'), nodeRed: !a.includes('--no-node-red'), kafka: a.includes('--kafka'),
+    nodeArgs: val('--node-args'), latencyOnly: a.includes('--latency-only'), latencyMs: val('--latency-ms') ? Number(val('--latency-ms')) : undefined }
 }
 
 const spec = (l: Load, segments: PhaseSpec['segments'], windowReadings = windowFor(l)): PhaseSpec => ({ segments, batch: l.batch, qos: l.qos, windowReadings, settleMs: 30_000 })
@@ -90,6 +97,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const o = { quick: opts.quick ?? false, profile: opts.profile ?? false, gateways: opts.gateways, out: opts.out ?? join(ROOT, 'bench-results.json'), skipNodeRed: opts.nodeRed === false, kafka: opts.kafka ?? false }
   const scale = { ...(o.quick ? QUICK : FULL) }
   if (o.gateways) scale.gateways = Math.min(o.gateways, scale.enterprises)
+  if (opts.latencyMs) scale.latencyMs = opts.latencyMs
+  const latencyOnly = opts.latencyOnly ?? false
   const tStart = Date.now()
   const work = mkdtempSync(join(tmpdir(), 'yujing-bench-'))
   log(`mode ${o.quick ? 'quick' : 'full'}: ${scale.enterprises} enterprises, ${scale.enterprises * scale.sensorsPerEnterprise} sensors, ${scale.gateways} gateway connections; work dir ${work}`)
@@ -110,7 +119,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const nodeRed: Record<string, unknown> = {}
 
   // ---- (a) raw Mosquitto publish → subscribe, (c) Node-RED on the same broker ----
-  const mosq = await startMosquitto(work)
+  const mosq = latencyOnly ? { error: 'skipped (--latency-only)' } : await startMosquitto(work)
   if ('error' in mosq) {
     results.mosquitto = { available: false, reason: mosq.error }
     log(`Mosquitto unavailable: ${mosq.error}`)
@@ -178,8 +187,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   results.nodeRed = nodeRed
 
   // ---- (b) decode + evaluate alone ----
-  const dec = { single: runDecodeOnly(reg.doc, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(reg.doc, loadGateways, 100, scale.decodeReadings) }
-  results.decodeOnly = dec
+  const dec = latencyOnly ? { single: { readingsPerSec: NaN }, batch100: { readingsPerSec: NaN } } : { single: runDecodeOnly(reg.doc, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(reg.doc, loadGateways, 100, scale.decodeReadings) }
+  if (latencyOnly) results.decodeOnly = { skipped: '--latency-only' }
+  if (!latencyOnly) results.decodeOnly = dec
   log(`decode+evaluate alone: single ${Math.round(dec.single.readingsPerSec)}/s, batch 100 ${Math.round(dec.batch100.readingsPerSec)}/s`)
 
   // ---- the embedded pipeline ----
@@ -215,6 +225,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   for (const rate of [5000, 20_000]) {
     const l = LOADS[0]!
     const p = spec(l, [{ rate, durationMs: scale.latencyMs }], 20_000)
+    // Warm-up at the same rate (JIT, first warnings of the crossing sensors, socket buffers); its
+    // latencies are reported separately, not mixed into the steady-state percentiles.
+    prober.start(scale.probeIntervalMs)
+    const wg = await gen.run(spec(l, [{ rate, durationMs: scale.warmupMs }], 20_000))
+    const wl = await prober.stop()
+    const warmup = { durationS: scale.warmupMs / 1000, published: wg.published, samples: wl.samples.length, p50: round(pct(wl.samples, 50), 2), p99: round(pct(wl.samples, 99), 2), max: round(wl.samples[wl.samples.length - 1] ?? NaN, 2) }
     const pub0 = prober.published()
     prober.start(scale.probeIntervalMs)
     const c0 = await snap()
@@ -230,8 +246,23 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     latency[`${rate}`] = {
       targetRate: rate, achievedAcceptedPerSec: round(res.acceptedPerSec, 0), samples: s.length, probesSent: lat.sent, probesTimedOut: lat.timedOut,
       p50: round(pct(s, 50), 2), p99: round(pct(s, 99), 2), p999: round(pct(s, 99.9), 2), max: round(s[s.length - 1] ?? NaN, 2), phase: res,
+      worstSamples: lat.worst, warmup,
     }
     log(`latency at ${rate}/s (achieved ${Math.round(res.acceptedPerSec)}/s): p50 ${round(pct(s, 50), 2)} ms, p99 ${round(pct(s, 99), 2)} ms, p99.9 ${round(pct(s, 99.9), 2)} ms, max ${round(s[s.length - 1] ?? NaN, 2)} ms (${s.length} samples, ${lat.timedOut} timed out)`)
+  }
+  if (latencyOnly) {
+    await prober.close()
+    await gen.close()
+    results.embedded = { startupMs: sut.startupMs, sensors: reg.sensorCount, exitCode: await sut.stop(), latency }
+    if (o.profile) {
+      const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
+      results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f), 20) } : { error: 'no .cpuprofile written' }
+    }
+    results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
+    writeFileSync(o.out, JSON.stringify(results, null, 2))
+    console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
+    rmSync(work, { recursive: true, force: true })
+    return
   }
   for (const l of quickLoads(o.quick)) {
     const p = spec(l, [{ rate: 0, durationMs: scale.phaseMs }])
@@ -246,23 +277,25 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const one = Math.max(1000, Math.round(capacity * 0.6))
   const ol = LOADS[0]!
   const olSpec = spec(ol, [{ rate: one * 3, durationMs: scale.overloadMs }, { rate: one, durationMs: scale.recoverMs }], 100_000)
-  const timeline: { t: number; busLag: number; rssMB: number; acceptedPerSec: number }[] = []
+  const timeline: { t: number; busLag: number; historyBehind: number; rssMB: number; acceptedPerSec: number }[] = []
   let prev = await snap()
   const ol0 = prev
   const olStart = Date.now()
   const poll = setInterval(() => {
     void snap().then((c) => {
-      timeline.push({ t: Math.round((c.at - olStart) / 100) / 10, busLag: c.busLag, rssMB: Math.round(c.rss / 2 ** 20), acceptedPerSec: Math.round(((c.accepted - prev.accepted) * 1000) / Math.max(1, c.at - prev.at)) })
+      timeline.push({ t: Math.round((c.at - olStart) / 100) / 10, busLag: c.busLag, historyBehind: Math.max(0, c.accepted - c.written - c.historyDropped), rssMB: Math.round(c.rss / 2 ** 20), acceptedPerSec: Math.round(((c.accepted - prev.accepted) * 1000) / Math.max(1, c.at - prev.at)) })
       prev = c
     }).catch(() => undefined)
   }, 1000)
   const og = await gen.run(olSpec)
-  clearInterval(poll)
+  // The timeline goes on through the drain: a backlog left when the 1× segment ends is still timed.
   let oc = await snap()
   const od0 = Date.now()
   while (!drainedSut(ol0, () => 0)(oc, og) && Date.now() - od0 < 120_000) { await sleep(250); oc = await snap() }
+  await sleep(1100) // one more timeline sample after the drain
+  clearInterval(poll)
   const overloadEnd = scale.overloadMs / 1000
-  const drainedAt = timeline.find((x) => x.t > overloadEnd && x.busLag < 100)?.t
+  const drainedAt = timeline.find((x) => x.t > overloadEnd && x.busLag < 100 && x.historyBehind < 5000)?.t
   results.overload = {
     oneX: one, threeX: one * 3, overloadS: scale.overloadMs / 1000, recoverS: scale.recoverMs / 1000,
     published: og.published, acked: og.acked, skippedByGenerator: og.skipped,
