@@ -1,6 +1,8 @@
 // The only switch on adapter kind: heavy clients load only when their adapter is selected.
 import type { Config } from '../core/config/config-schema.js'
 import type { Bus } from '../core/bus/bus.js'
+import { topics } from '../core/contracts/topics.js'
+import type { ReadingBatch } from '../core/contracts/reading.js'
 import type { Stores, TelemetryStore } from '../core/store/ports.js'
 import type { Logger } from '../core/runtime/logger.js'
 import type { Metrics } from '../core/runtime/metrics.js'
@@ -11,6 +13,7 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
       const { createMemoryBus } = await import('../core/bus/memory-bus.js')
       return createMemoryBus({
         highWaterMark: cfg.highWaterMark,
+        weigh: (topic, msg) => (topic === topics.readings.name ? (msg as Partial<ReadingBatch>).items?.length ?? 1 : 1),
         onDeadLetter: (l) => deps.logger.error({ topic: l.topic, key: l.key, error: l.error, attempts: l.attempts }, 'message dead-lettered'),
       })
     }

@@ -149,6 +149,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
         maxPayloadBytes: config.ingest.maxPayloadBytes,
         defaultGatewayRate: config.ingest.defaultGatewayRate,
         heartbeatIntervalMs: config.ingest.heartbeatIntervalMs,
+        qos0ShedAboveReadings: config.ingest.qos0ShedAboveReadings,
         instance: config.instanceId,
       },
     })

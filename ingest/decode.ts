@@ -35,7 +35,8 @@ export interface DecodeContext {
   newId?: () => string
 }
 
-export type MessageKind = 'single' | 'batch' | 'invalid'
+/** 'shed': a QoS 0 message not decoded because the pipeline was saturated (see the ingest stage). */
+export type MessageKind = 'single' | 'batch' | 'invalid' | 'shed'
 
 export interface DecodeResult {
   batch: ReadingBatch | null

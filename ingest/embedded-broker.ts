@@ -16,7 +16,7 @@ export interface EmbeddedBrokerOptions {
   registry: RegistryHolder
   /** Let clients connect without credentials (they may publish to any sensors/ topic). Default false. */
   allowAnonymous?: boolean
-  onPublish: (gatewayId: string, topic: string, payload: Buffer) => Promise<void>
+  onPublish: (gatewayId: string, topic: string, payload: Buffer, qos: number) => Promise<void>
   logger: Logger
 }
 
@@ -107,7 +107,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
       const payload = typeof raw === 'string' ? Buffer.from(raw) : raw
       let p: Promise<void>
       try {
-        p = opts.onPublish(gatewayId, topic, payload)
+        p = opts.onPublish(gatewayId, topic, payload, packet.qos)
       } catch (err) {
         p = Promise.reject(err)
       }

@@ -237,6 +237,46 @@ describe('ingest stage over the embedded broker', () => {
     expect(await pending()).toMatch(/yujing_ingest_pending_messages 0$/)
   })
 
+  it('sheds QoS 0 messages while the bus is saturated and holds QoS 1 ones, over MQTT', async () => {
+    // The bus takes 10 readings' weight per group; a slow consumer holds it full. Shed above 5 held readings.
+    const bus = createMemoryBus({ highWaterMark: 10, weigh: (t, m) => (t === topics.readings.name ? (m as ReadingBatch).items.length : 1) })
+    let release!: () => void
+    const gate = new Promise<void>((res) => { release = res })
+    const got: number[] = []
+    await bus.subscribe(topics.readings, { group: 'slow' }, async (b) => { await gate; for (const it of b.items) got.push(it.value) })
+    const store = memoryRejectionStore()
+    const metrics = createMetrics({ defaults: false })
+    const stage = createIngestStage({
+      bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: store, metrics, logger, clock: fakeClock(NOW),
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5 },
+    })
+    await stage.start()
+    const c = await connect(`mqtt://127.0.0.1:${stage.mqttPort()}`, 'gw-E1', 'token-e1')
+    try {
+      await c.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 100, value: 1 }), { qos: 1 }) // taken by the consumer, which blocks
+      const batch = Array.from({ length: 10 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - 50 + i, value: 10 + i }))
+      let acked = false
+      const held = c.publishAsync('sensors/E1', JSON.stringify(batch), { qos: 1 }).then(() => { acked = true })
+      await until(() => stage.health().ok && bus.lag() === 1) // the batch is on the bus, which is now full
+      c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 10, value: 99 }), { qos: 0 })
+      await until(() => store.counts().overloaded === 1)
+      const [r] = await store.list({ reason: 'overloaded' })
+      expect(r).toMatchObject({ reason: 'overloaded', gatewayId: 'gw-E1', enterpriseId: 'E1', topic: 'sensors/E1/E1-CO-01' })
+      expect(r!.message).toMatch(/QoS 0 message shed: the pipeline is saturated \(10 readings waiting/)
+      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_rejected_total')).toMatch(/reason="overloaded"} 1/)
+      expect(acked).toBe(false) // QoS 1 is held, not shed
+      release()
+      await held
+      // With room again, QoS 0 goes through.
+      c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 5, value: 42 }), { qos: 0 })
+      await until(() => got.includes(42))
+      expect(got).toEqual([1, ...batch.map((x) => x.value), 42])
+    } finally {
+      await c.endAsync(true)
+      await stage.stop()
+    }
+  })
+
   it('rate-limits a flooding gateway (maxRate 5/s, burst 10)', async () => {
     const c = await connect(r.url, 'gw-E1-slow', 'slow')
     clients.push(c)

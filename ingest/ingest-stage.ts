@@ -35,8 +35,12 @@ export type IngestOptions = (
   heartbeatIntervalMs?: number
   /** Instance name in heartbeats; default "{hostname}:{pid}". */
   instance?: string
-  /** Rate-limited rejections kept (DLQ/store) per gateway per second; all are counted. Default 10. */
+  /** Rate-limited and overloaded rejections kept (DLQ/store) per gateway per second; all are counted. Default 10. */
   rateLimitedKeptPerSecond?: number
+  /** QoS 0 messages arriving while more readings than this wait for room on the bus are shed, counted and
+   *  recorded as `overloaded` (QoS 0 is at most once; holding them would grow memory without bound under
+   *  a flood). QoS 1 messages are held, unacknowledged, instead. Default 50,000. */
+  qos0ShedAboveReadings?: number
 }
 
 /** Made durable synchronously before a batch is published (and so before the QoS 1 PUBACK); throwing refuses the message. */
@@ -61,8 +65,8 @@ export interface IngestDeps {
 
 export type IngestStage = Stage & {
   mqttPort(): number | undefined
-  /** The message handler (what the broker/source calls); exposed for benchmarks and tests. */
-  handle(gatewayId: string, topic: string, payload: Buffer): Promise<void>
+  /** The message handler (what the broker/source calls); exposed for benchmarks and tests. QoS defaults to 1. */
+  handle(gatewayId: string, topic: string, payload: Buffer, qos?: number): Promise<void>
 }
 
 export function createIngestStage(deps: IngestDeps): IngestStage {
@@ -97,7 +101,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   }
 
   function keep(r: Rejection): boolean {
-    if (r.reason !== 'rate_limited') return true
+    if (r.reason !== 'rate_limited' && r.reason !== 'overloaded') return true
     const second = Math.floor(r.at / 1000)
     const k = r.gatewayId ?? ''
     let s = rateLimitedKept.get(k)
@@ -109,23 +113,38 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     return ++s.n <= keptPerSecond
   }
 
-  const pendingGauge = metrics.ingestPending
   let pending = 0
-  async function handle(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
-    pendingGauge.set(++pending)
+  metrics.sources.ingestPending = () => pending
+  /** Readings decoded and waiting for their bus publish to resolve (the bus's backpressure). */
+  let held = 0
+  const shedAbove = Math.max(1, options.qos0ShedAboveReadings ?? 50_000)
+  let shedSeq = 0
+  async function handle(gatewayId: string, topic: string, payload: Buffer, qos = 1): Promise<void> {
+    pending++
     try {
-      await handleOne(gatewayId, topic, payload)
+      await handleOne(gatewayId, topic, payload, qos)
     } finally {
-      pendingGauge.set(--pending)
+      pending--
     }
   }
 
-  async function handleOne(gatewayId: string, topic: string, payload: Buffer): Promise<void> {
+  function shed(gatewayId: string, topic: string, payload: Buffer, receivedAt: number): DecodeResult {
+    const enterpriseId = topic.split('/')[1]
+    return { batch: null, duplicates: 0, received: 1, kind: 'shed', rejections: [{
+      id: `rj-${receivedAt.toString(36)}-s${(shedSeq = (shedSeq + 1) % 0x7fffffff).toString(36)}`, at: receivedAt, reason: 'overloaded',
+      message: `QoS 0 message shed: the pipeline is saturated (${held} readings waiting for room on the bus, limit ${shedAbove}); publish with QoS 1 to be held until there is room`,
+      topic, gatewayId, ...(enterpriseId ? { enterpriseId } : {}), raw: payload.subarray(0, 512).toString('utf8'),
+    }] }
+  }
+
+  async function handleOne(gatewayId: string, topic: string, payload: Buffer, qos: number): Promise<void> {
     const t0 = performance.now()
     const receivedAt = clock.now()
     let res: DecodeResult
     try {
-      res = decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
+      res = qos === 0 && held >= shedAbove
+        ? shed(gatewayId, topic, payload, receivedAt)
+        : decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
     } catch (err) {
       // decodeMessage must never throw; if it does, the message becomes a rejection instead of a poison
       // message the gateway would resend forever (a QoS 1 message that throws is never acknowledged).
@@ -159,14 +178,18 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     const pDlq = kept ? bus.publishMany(topics.readingsDlq, kept) : undefined
     if (pDlq) pDlq.catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
     if (pBatch) {
+      const n = res.batch!.items.length
+      held += n
       try {
         await pBatch
       } catch (err) {
         // Not acknowledged, so the gateway will send it again: that copy must not count as a duplicate.
         for (const r of res.batch!.items) dedup.unmark(r.sensorId, r.seq, r.ts)
         throw err
+      } finally {
+        held -= n
       }
-      metrics.readingsAccepted.inc(res.batch!.items.length)
+      metrics.readingsAccepted.inc(n)
     }
     if (journaled) await deps.journal!.durable()
     latency.observe((performance.now() - t0) / 1000)

@@ -15,7 +15,7 @@ export interface MqttSourceOptions {
   group?: string
   /** Use $share/{group}/sensors/# (default true); plain sensors/# when false. */
   shared?: boolean
-  onMessage: (gatewayId: string, topic: string, payload: Buffer) => Promise<void>
+  onMessage: (gatewayId: string, topic: string, payload: Buffer, qos: number) => Promise<void>
   logger: Logger
   /** Reject the start if not connected within this time. Default 10 s. */
   connectTimeoutMs?: number
@@ -58,7 +58,7 @@ export async function createMqttSource(opts: MqttSourceOptions): Promise<MqttSou
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
     let p: Promise<void>
     try {
-      p = opts.onMessage(externalGatewayId(topic), topic, payload)
+      p = opts.onMessage(externalGatewayId(topic), topic, payload, packet.qos)
     } catch (err) {
       p = Promise.reject(err)
     }

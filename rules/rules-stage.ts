@@ -133,8 +133,15 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
     logger.info({ partitions: [...partitions], released, owned: owned.size }, 'rules: partitions assigned')
   }
 
+  const rulesLatency = metrics.stageLatencySeconds.labels('rules')
+  const findingsByKind = new Map<string, ReturnType<typeof metrics.findings.labels>>()
   function publish(out: Finding[]): Promise<void> {
-    for (let i = 0; i < out.length; i++) metrics.findings.inc({ kind: out[i]!.kind })
+    for (let i = 0; i < out.length; i++) {
+      const kind = out[i]!.kind
+      let c = findingsByKind.get(kind)
+      if (!c) { c = metrics.findings.labels(kind); findingsByKind.set(kind, c) }
+      c.inc()
+    }
     return bus.publishMany(topics.findings, out)
   }
 
@@ -195,7 +202,7 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
       if (t) t.onReading(r.sensorId, receivedAt, out)
     }
     if (out.length) await publish(out)
-    metrics.stageLatencySeconds.observe({ stage: 'rules' }, Math.max(0, clock.now() - receivedAt) / 1000)
+    rulesLatency.observe(Math.max(0, clock.now() - receivedAt) / 1000)
   }
 
   function onHeartbeat(hb: IngestHeartbeat): void {

@@ -44,6 +44,30 @@ describe('memory bus', () => {
     await bus.close()
   })
 
+  it('counts the backlog by weight when given one: a few heavy messages reach the high-water mark', async () => {
+    const bus = createMemoryBus({ highWaterMark: 300, weigh: (_t, m) => (m as M).n })
+    let open!: () => void
+    const gate = new Promise<void>((r) => { open = r })
+    let entered!: () => void
+    const busy = new Promise<void>((r) => { entered = r })
+    const got: number[] = []
+    await bus.subscribe(contractTopic, { group: 'slow' }, async (m: M) => { entered(); await gate; got.push(m.n) })
+    await bus.publish(contractTopic, { k: 'a', n: 1 })
+    await busy
+    await bus.publish(contractTopic, { k: 'a', n: 100 })
+    await bus.publish(contractTopic, { k: 'a', n: 150 }) // weight 250 waiting: below 300
+    let heavy = false
+    const p = bus.publish(contractTopic, { k: 'a', n: 60 }).then(() => { heavy = true }) // 310: full
+    await tick(30)
+    expect(heavy).toBe(false)
+    expect(bus.lag()).toBe(3) // lag stays a message count
+    open()
+    await p
+    await bus.drain()
+    expect(got).toEqual([1, 100, 150, 60])
+    await bus.close()
+  })
+
   it('does not block a handler publishing to another topic while its own topic is full', async () => {
     const bus = createMemoryBus({ highWaterMark: 4 })
     const out: number[] = []

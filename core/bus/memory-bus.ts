@@ -10,8 +10,11 @@ import { systemClock, type Clock } from '../runtime/clock.js'
 import type { Bus, DeadLetter, Handler, MessageMeta, SubscribeOptions, Subscription } from './bus.js'
 
 export interface MemoryBusOptions {
-  /** Messages waiting in one consumer group at which publishers to its topic wait. */
+  /** Weight (see `weigh`) waiting in one consumer group at which publishers to its topic wait. */
   highWaterMark?: number
+  /** A message's weight against highWaterMark; default 1 (messages). The app weighs a reading batch by
+   *  its readings, so a backlog of batches of 100 is bounded like one of single readings. */
+  weigh?: (topic: string, msg: unknown) => number
   retries?: number
   retryDelayMs?: number
   /** Partitions per consumer group (how finely members share the load); default 16. */
@@ -22,10 +25,10 @@ export interface MemoryBusOptions {
   clock?: Clock
 }
 
-interface Item { value: unknown; key: string; offset: number; partition: number }
+interface Item { value: unknown; key: string; offset: number; partition: number; w: number }
 interface Part { queue: Item[]; head: number; busy: boolean }
 interface Member { handler: Handler<TSchema>; running: boolean; closed: boolean; opts: SubscribeOptions }
-interface Group { topic: string; members: Member[]; parts: Part[]; pending: number; inFlight: number }
+interface Group { topic: string; members: Member[]; parts: Part[]; pending: number; weight: number; inFlight: number }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const highWater = Math.max(1, options.highWaterMark ?? 200_000)
@@ -33,6 +36,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const retryDelayMs = Math.max(0, options.retryDelayMs ?? 20)
   const nParts = Math.max(1, Math.floor(options.partitions ?? 16))
   const clock = options.clock ?? systemClock()
+  const weigh = options.weigh
   const groups = new Map<string, Map<string, Group>>() // topic -> group name -> group
   const offsets = new Map<string, number>()
   const waiters = new Map<string, (() => void)[]>() // topic -> publishers waiting for room
@@ -49,11 +53,11 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const totalLag = (): number => allGroups().reduce((n, g) => n + g.pending, 0)
   const busy = (): boolean => allGroups().some((g) => g.inFlight > 0 || g.members.some((m) => m.running))
   const topicFull = (topic: string): boolean => {
-    for (const g of groups.get(topic)?.values() ?? []) if (g.pending >= highWater) return true
+    for (const g of groups.get(topic)?.values() ?? []) if (g.weight >= highWater) return true
     return false
   }
   const topicRoomy = (topic: string): boolean => {
-    for (const g of groups.get(topic)?.values() ?? []) if (g.pending >= highWater / 2) return false
+    for (const g of groups.get(topic)?.values() ?? []) if (g.weight >= highWater / 2) return false
     return true
   }
 
@@ -121,6 +125,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         part.queue[part.head++] = undefined as never
         if (part.head === part.queue.length || part.head > 4096) { part.queue = part.queue.slice(part.head); part.head = 0 }
         g.pending--
+        g.weight -= item.w
         g.inFlight++
         part.busy = true
         try { await deliver(g, m, item) } finally { part.busy = false; g.inFlight-- }
@@ -144,10 +149,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     const offset = (offsets.get(topicName) ?? 0) + 1
     offsets.set(topicName, offset)
     const p = hashKey(key) % nParts
+    const w = weigh ? Math.max(1, weigh(topicName, value) || 1) : 1
     for (const g of gs.values()) {
       if (!g.members.length) continue
-      g.parts[p]!.queue.push({ value, key, offset, partition: p })
+      g.parts[p]!.queue.push({ value, key, offset, partition: p, w })
       g.pending++
+      g.weight += w
       kick(g, ownerOf(g, p)!)
     }
   }
@@ -174,7 +181,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       let gs = groups.get(topic.name)
       if (!gs) { gs = new Map(); groups.set(topic.name, gs) }
       let g = gs.get(opts.group)
-      if (!g) { g = { topic: topic.name, members: [], parts: newParts(), pending: 0, inFlight: 0 }; gs.set(opts.group, g) }
+      if (!g) { g = { topic: topic.name, members: [], parts: newParts(), pending: 0, weight: 0, inFlight: 0 }; gs.set(opts.group, g) }
       const group = g
       const m: Member = { handler: handler as Handler<TSchema>, running: false, closed: false, opts }
       group.members.push(m)
@@ -188,6 +195,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
             // Nobody left in the group: its backlog goes with it (no retention in memory).
             group.parts = newParts()
             group.pending = 0
+            group.weight = 0
           } else {
             for (const x of group.members) kick(group, x)
           }

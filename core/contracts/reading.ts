@@ -50,7 +50,7 @@ export const REJECTION_REASONS = [
   'bad_json', 'bad_shape', 'missing_value', 'non_finite_value', 'bad_timestamp', 'timestamp_no_offset',
   'timestamp_in_future', 'timestamp_too_old', 'unknown_sensor', 'foreign_sensor', 'type_mismatch',
   'unit_mismatch', 'oversize_payload', 'batch_too_large', 'bad_topic', 'unknown_enterprise', 'rate_limited',
-  'duplicate', 'topic_forbidden',
+  'duplicate', 'topic_forbidden', 'overloaded',
 ] as const
 export const RejectionReason = Type.Enum(REJECTION_REASONS)
 export type RejectionReason = (typeof REJECTION_REASONS)[number]

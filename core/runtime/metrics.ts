@@ -9,6 +9,8 @@ export interface Metrics {
   readingsDuplicate: Counter
   mqttMessages: Counter<'kind'>
   ingestPending: Gauge
+  /** Read when /metrics is scraped (values that change on every message are not pushed per message). */
+  sources: { ingestPending: () => number }
   findings: Counter<'kind'>
   warningsRaised: Counter<'level' | 'kind'>
   warningChanges: Counter<'type'>
@@ -28,14 +30,16 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry()
   if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'yujing_process_' })
   const r = [registry]
+  const sources: Metrics['sources'] = { ingestPending: () => 0 }
   return {
     registry,
+    sources,
     readingsReceived: new Counter({ name: 'yujing_readings_received_total', help: 'Readings received over MQTT (batch items counted one by one)', labelNames: ['gateway'], registers: r }),
     readingsAccepted: new Counter({ name: 'yujing_readings_accepted_total', help: 'Readings that passed validation and went on the bus', registers: r }),
     readingsRejected: new Counter({ name: 'yujing_readings_rejected_total', help: 'Readings rejected, by reason', labelNames: ['reason'], registers: r }),
     readingsDuplicate: new Counter({ name: 'yujing_readings_duplicate_total', help: 'Duplicate readings (same seq, or same sensor and ts) counted once', registers: r }),
-    mqttMessages: new Counter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid)', labelNames: ['kind'], registers: r }),
-    ingestPending: new Gauge({ name: 'yujing_ingest_pending_messages', help: 'MQTT messages received and not yet acknowledged (held while the bus or journal cannot take them; bounded by the gateways\' in-flight windows)', registers: r }),
+    mqttMessages: new Counter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid, shed)', labelNames: ['kind'], registers: r }),
+    ingestPending: new Gauge({ name: 'yujing_ingest_pending_messages', help: 'MQTT messages received and not yet acknowledged (held while the bus or journal cannot take them; bounded by the gateways\' in-flight windows)', registers: r, collect() { this.set(sources.ingestPending()) } }),
     findings: new Counter({ name: 'yujing_findings_total', help: 'Rule findings sent to alerting, by kind', labelNames: ['kind'], registers: r }),
     warningsRaised: new Counter({ name: 'yujing_warnings_raised_total', help: 'Warnings raised, by level and kind', labelNames: ['level', 'kind'], registers: r }),
     warningChanges: new Counter({ name: 'yujing_warning_changes_total', help: 'Warning changes, by event type', labelNames: ['type'], registers: r }),

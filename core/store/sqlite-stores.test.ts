@@ -145,6 +145,55 @@ describe('sqlite stores', () => {
     } finally { await s.close() }
   })
 
+  it('folds pruned points into exact 1-minute means, also where a prune chunk ends inside a minute', async () => {
+    const s = await openSqliteStores({ dataDir: tmp() })
+    try {
+      // 600 points a minute, value = index: minute m holds 600m … 600m + 599, mean 600m + 299.5; the
+      // 10,000-point prune chunks end inside minutes 16 and 33.
+      s.telemetry.write(readingBatch(Array.from({ length: 25_000 }, (_, i) => ({ ts: T0 + i * 100, value: i, ...(i === 7 ? { quality: 'fault' as const } : {}) }))))
+      expect(await s.telemetry.prune(T0 + 2_400_000, T0)).toEqual({ raw: 24_000, agg: 0 })
+      const means = (await s.telemetry.query('S1', T0, T0 + 2_399_999, 100_000)).map((p) => p.value)
+      expect(means).toHaveLength(40)
+      expect(means[0]).toBeCloseTo((599 * 600 / 2 - 7) / 599, 9) // the fault point is not in the mean
+      for (let m = 1; m < 40; m++) expect(means[m]).toBe(600 * m + 299.5)
+      // A late point below the boundary does not change the mean served for its minute.
+      s.telemetry.write(readingBatch([{ ts: T0 + 3 * 60_000, value: 1_000_000 }]))
+      await s.telemetry.flush()
+      expect((await s.telemetry.query('S1', T0 + 3 * 60_000, T0 + 3 * 60_000))[0]!.value).toBe(600 * 3 + 299.5)
+    } finally { await s.close() }
+  })
+
+  it('moves a telemetry.db of the earlier text-keyed layout to the integer-key layout at open', async () => {
+    const dataDir = tmp()
+    const { default: Database } = await import('better-sqlite3')
+    const old = new Database(join(dataDir, 'telemetry.db'))
+    old.exec(`CREATE TABLE readings (sensor_id TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL, PRIMARY KEY (sensor_id, ts)) WITHOUT ROWID;
+      CREATE TABLE readings_1m (sensor_id TEXT NOT NULL, minute INTEGER NOT NULL, vsum REAL NOT NULL, n INTEGER NOT NULL, vmin REAL NOT NULL, vmax REAL NOT NULL, PRIMARY KEY (sensor_id, minute)) WITHOUT ROWID;
+      CREATE TABLE sensors (sensor_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`)
+    old.prepare(`INSERT INTO meta VALUES ('raw_boundary', ?)`).run(String(T0 + 120_000))
+    for (const id of ['S1', 'S2']) old.prepare('INSERT INTO sensors VALUES (?)').run(id)
+    old.prepare('INSERT INTO readings_1m VALUES (?, ?, ?, ?, ?, ?)').run('S1', T0, 30, 3, 5, 15) // pruned minute, mean 10
+    old.prepare('INSERT INTO readings_1m VALUES (?, ?, ?, ?, ?, ?)').run('S1', T0 + 120_000, 4, 1, 4, 4) // also still raw
+    old.prepare('INSERT INTO readings VALUES (?, ?, ?, ?)').run('S1', T0 + 120_000, 4, 0)
+    old.prepare('INSERT INTO readings VALUES (?, ?, ?, ?)').run('S2', T0 + 130_000, 7.5, 1)
+    old.close()
+    const s = await openSqliteStores({ dataDir })
+    try {
+      expect(await s.telemetry.query('S1', T0, T0 + 600_000)).toEqual([
+        { ts: T0, value: 10, quality: 'ok' },
+        { ts: T0 + 120_000, value: 4, quality: 'ok' },
+      ])
+      expect(await s.telemetry.query('S2', T0, T0 + 600_000)).toEqual([{ ts: T0 + 130_000, value: 7.5, quality: 'fault' }])
+      s.telemetry.write(readingBatch([{ sensorId: 'S3', ts: T0 + 200_000, value: 1 }, { sensorId: 'S1', ts: T0 + 200_000, value: 2 }]))
+      await s.telemetry.flush()
+      expect((await s.telemetry.query('S3', T0, T0 + 600_000)).map((p) => p.value)).toEqual([1])
+      // The raw minute that the old layout had also aggregated is folded once, when it is pruned.
+      await s.telemetry.prune(T0 + 180_000, T0 - 1)
+      expect((await s.telemetry.query('S1', T0, T0 + 600_000)).map((p) => p.value)).toEqual([10, 4, 2])
+    } finally { await s.close() }
+  })
+
   it('refuses a missing data directory option with a clear error', async () => {
     await expect(openSqliteStores({ dataDir: '' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
   })
