@@ -101,6 +101,12 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
       await prober.close()
       await gen.close()
     }
+  } catch (err) {
+    // Say which process failed and how: its exit and its last log lines.
+    for (const [n, p] of procs.entries()) {
+      i.log(`Kafka run (${rulesInstances} rules instances), process ${n + 1}: ${p.exited() ? `exited (${p.child.exitCode ?? p.child.signalCode})` : 'running'}; last log lines:\n${p.logs.slice(-12).join('\n')}`)
+    }
+    throw err
   } finally {
     for (const p of procs.reverse()) await p.stop()
   }

@@ -54,6 +54,8 @@ interface PhaseResult {
   drainMs: number
   cpuMsPer10k?: number
   readingsPerVcpuSec?: number
+  /** QoS 0 readings shed (counted, recorded as `overloaded`) while the pipeline was saturated. */
+  shedReadings?: number
   rssMB?: number
   heapMB?: number
   generatorCpuPct: number
@@ -66,12 +68,14 @@ export interface BenchOptions {
   latencyOnly?: boolean
   /** Length of each latency phase, overriding the scale's. */
   latencyMs?: number
+  /** Only the Kafka scale-out runs (KAFKA_BROKERS must be set). */
+  kafkaOnly?: boolean
 }
 
 function parseArgs(a: string[]): BenchOptions {
   const val = (k: string): string | undefined => { const i = a.indexOf(k); return i >= 0 ? a[i + 1] : undefined }
   return { quick: a.includes('--quick'), profile: a.includes('--profile'), gateways: val('--gateways') ? Number(val('--gateways')) : undefined, out: val('--out'), nodeRed: !a.includes('--no-node-red'), kafka: a.includes('--kafka'),
-    nodeArgs: val('--node-args'), latencyOnly: a.includes('--latency-only'), latencyMs: val('--latency-ms') ? Number(val('--latency-ms')) : undefined }
+    nodeArgs: val('--node-args'), latencyOnly: a.includes('--latency-only'), kafkaOnly: a.includes('--kafka-only'), latencyMs: val('--latency-ms') ? Number(val('--latency-ms')) : undefined }
 }
 
 const spec = (l: Load, segments: PhaseSpec['segments'], windowReadings = windowFor(l)): PhaseSpec => ({ segments, batch: l.batch, qos: l.qos, windowReadings, settleMs: 30_000 })
@@ -98,7 +102,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const scale = { ...(o.quick ? QUICK : FULL) }
   if (o.gateways) scale.gateways = Math.min(o.gateways, scale.enterprises)
   if (opts.latencyMs) scale.latencyMs = opts.latencyMs
-  const latencyOnly = opts.latencyOnly ?? false
+  const kafkaOnly = opts.kafkaOnly ?? false
+  const latencyOnly = (opts.latencyOnly ?? false) || kafkaOnly // both skip the baselines
   const tStart = Date.now()
   const work = mkdtempSync(join(tmpdir(), 'yujing-bench-'))
   log(`mode ${o.quick ? 'quick' : 'full'}: ${scale.enterprises} enterprises, ${scale.enterprises * scale.sensorsPerEnterprise} sensors, ${scale.gateways} gateway connections; work dir ${work}`)
@@ -193,6 +198,18 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   log(`decode+evaluate alone: single ${Math.round(dec.single.readingsPerSec)}/s, batch 100 ${Math.round(dec.batch100.readingsPerSec)}/s`)
 
   // ---- the embedded pipeline ----
+  if (kafkaOnly) {
+    if (!process.env.KAFKA_BROKERS) throw new Error('--kafka-only needs KAFKA_BROKERS')
+    results.kafka = await runKafkaBench({
+      brokers: process.env.KAFKA_BROKERS, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
+      phaseMs: scale.phaseMs, latencyMs: scale.latencyMs, log,
+    })
+    results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
+    writeFileSync(o.out, JSON.stringify(results, null, 2))
+    console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
+    rmSync(work, { recursive: true, force: true })
+    return
+  }
   const profDir = join(work, 'cpuprof')
   if (o.profile) mkdirSync(profDir)
   const extraNodeArgs = (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean)
@@ -205,16 +222,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   log(`generator → yujing: ${gen.connected} connections (${gen.failed} failed) in ${gen.connectMs} ms`)
   let peakRss = idle.rss
   const snap = async (): Promise<SutCounters> => { const c = await sut.counters(); if (c.rss > peakRss) peakRss = c.rss; return c }
-  const counted = (c: SutCounters): number => c.accepted + c.rejected + c.duplicates
-  const drainedSut = (base: SutCounters, probes: () => number) => (c: SutCounters, g: GeneratorStats): boolean =>
-    c.busLag === 0 && c.written + c.historyDropped >= c.accepted && counted(c) - counted(base) >= g.acked + probes()
+  // Every reading the generator had acknowledged, as the pipeline counts it; a shed QoS 0 message counts
+  // once in `rejected`, and every message of a phase holds `batch` readings.
+  const counted = (c: SutCounters, batch = 1): number => c.accepted + c.rejected + c.duplicates + c.shedMessages * (batch - 1)
+  const drainedSut = (base: SutCounters, probes: () => number, batch = 1) => (c: SutCounters, g: GeneratorStats): boolean =>
+    c.busLag === 0 && c.pending === 0 && c.written + c.historyDropped >= c.accepted && counted(c, batch) - counted(base, batch) >= g.acked + probes()
   const sutPhase = (name: string, l: Load, r: { g: GeneratorStats; c0: SutCounters; c1: SutCounters; c2: SutCounters; drainMs: number }, d: number, probes: number): PhaseResult => {
     const acc = r.c2.accepted - r.c0.accepted
     const cpu = r.c2.cpuMs - r.c0.cpuMs
     return {
       load: name, durationS: d, published: r.g.published, acked: r.g.acked,
       acceptedPerSec: (r.c1.accepted - r.c0.accepted) / d, processedPerSec: (r.c2.written - r.c0.written) / (d + r.drainMs / 1000),
-      loss: r.g.acked + probes - (counted(r.c2) - counted(r.c0)), drainMs: r.drainMs,
+      loss: r.g.acked + probes - (counted(r.c2, l.batch) - counted(r.c0, l.batch)), drainMs: r.drainMs,
+      shedReadings: (r.c2.shedMessages - r.c0.shedMessages) * l.batch,
       cpuMsPer10k: (cpu / Math.max(1, acc)) * 10_000, readingsPerVcpuSec: acc / Math.max(0.001, cpu / 1000),
       rssMB: r.c1.rss / 2 ** 20, heapMB: r.c1.heapUsed / 2 ** 20,
       generatorCpuPct: (r.g.cpuMs / Math.max(1, r.g.endedAt - r.g.startedAt)) * 100, crossingShare: r.g.crossing / Math.max(1, r.g.published),
@@ -266,10 +286,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   }
   for (const l of quickLoads(o.quick)) {
     const p = spec(l, [{ rate: 0, durationMs: scale.phaseMs }])
-    const r = await measured(gen, p, snap, (c, g, c0) => drainedSut(c0, () => 0)(c, g), 60_000)
+    const r = await measured(gen, p, snap, (c, g, c0) => drainedSut(c0, () => 0, l.batch)(c, g), 60_000)
     emb[l.name] = sutPhase(l.name, l, r, durOf(p) / 1000, 0)
     const e = emb[l.name]!
-    log(`yujing ${l.name}: accepted ${Math.round(e.acceptedPerSec)}/s, stored ${Math.round(e.processedPerSec)}/s, loss ${e.loss}, drain ${e.drainMs} ms, CPU ${round(e.cpuMsPer10k!)} ms/10k`)
+    log(`yujing ${l.name}: accepted ${Math.round(e.acceptedPerSec)}/s, stored ${Math.round(e.processedPerSec)}/s, loss ${e.loss}${e.shedReadings ? `, shed (QoS 0, overloaded) ${e.shedReadings}` : ''}, drain ${e.drainMs} ms, CPU ${round(e.cpuMsPer10k!)} ms/10k`)
     if (sut.exited()) throw new Error('yujing exited during the flood phase')
   }
   // Overload: 3× the sustainable single QoS 1 rate's 60 % for a while, then 1×; backlog, memory, loss.

@@ -12,6 +12,11 @@ export interface SutCounters {
   written: number
   historyDropped: number
   busLag: number
+  /** QoS 0 messages shed while the pipeline was saturated (each counted once in `rejected`). */
+  shedMessages: number
+  /** MQTT messages received (every kind) and not yet acknowledged. */
+  messages: number
+  pending: number
   heapUsed: number
   rss: number
   cpuMs: number
@@ -54,7 +59,8 @@ export async function startSut(o: { registryFile: string; dataDir: string; confi
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i)
         buf = buf.slice(i + 1)
-        if (logs.length < 5000) logs.push(line)
+        logs.push(line)
+        if (logs.length > 5000) logs.splice(1000, 1) // keeps the first 1,000 lines (start-up) and the last 4,000
         try {
           const j = JSON.parse(line) as { msg?: string; port?: number; mqttPort?: number }
           if (j.msg === 'yujing started') {
@@ -66,7 +72,7 @@ export async function startSut(o: { registryFile: string; dataDir: string; confi
         } catch { /* not JSON */ }
       }
     })
-    child.stderr!.on('data', (d: Buffer) => { if (logs.length < 5000) logs.push(d.toString()) })
+    child.stderr!.on('data', (d: Buffer) => { logs.push(d.toString()); if (logs.length > 5000) logs.splice(1000, 1) })
     void exitP.then((code) => { clearTimeout(timer); reject(new Error(`yujing exited with ${code}:\n${logs.slice(-30).join('\n')}`)) })
   })
   const startupMs = Date.now() - t0
@@ -99,6 +105,9 @@ export async function startSut(o: { registryFile: string; dataDir: string; confi
         written: h ? Number(h[2]) : NaN,
         historyDropped: h ? Number(h[3]) : NaN,
         busLag: metric(mt, 'yujing_bus_lag'),
+        shedMessages: metric(mt, 'yujing_mqtt_messages_total{kind="shed"}'),
+        messages: metric(mt, 'yujing_mqtt_messages_total'),
+        pending: metric(mt, 'yujing_ingest_pending_messages'),
         heapUsed: metric(mt, 'yujing_process_nodejs_heap_size_used_bytes'),
         rss: procRss(pid),
         cpuMs: procCpuMs(pid),

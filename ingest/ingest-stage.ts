@@ -35,7 +35,7 @@ export type IngestOptions = (
   heartbeatIntervalMs?: number
   /** Instance name in heartbeats; default "{hostname}:{pid}". */
   instance?: string
-  /** Rate-limited and overloaded rejections kept (DLQ/store) per gateway per second; all are counted. Default 10. */
+  /** Rate-limited rejections kept (DLQ/store) per gateway per second, and overloaded ones per second in all; all are counted. Default 10. */
   rateLimitedKeptPerSecond?: number
   /** QoS 0 messages arriving while more readings than this wait for room on the bus are shed, counted and
    *  recorded as `overloaded` (QoS 0 is at most once; holding them would grow memory without bound under
@@ -101,7 +101,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   }
 
   function keep(r: Rejection): boolean {
-    if (r.reason !== 'rate_limited' && r.reason !== 'overloaded') return true
+    if (r.reason !== 'rate_limited') return true
     const second = Math.floor(r.at / 1000)
     const k = r.gatewayId ?? ''
     let s = rateLimitedKept.get(k)
@@ -128,23 +128,37 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     }
   }
 
-  function shed(gatewayId: string, topic: string, payload: Buffer, receivedAt: number): DecodeResult {
+  // Shedding must cost less than handling, or a flood of QoS 0 (10,000 connections can put millions of
+  // readings in the kernel's socket buffers) keeps the process busy long after it stopped: counted per
+  // message, and only a sample of them (10 a second in all) becomes a recorded rejection.
+  const shedMessages = metrics.mqttMessages.labels('shed')
+  const shedRejected = metrics.readingsRejected.labels('overloaded')
+  let shedSecond = -1
+  let shedKept = 0
+  function shed(gatewayId: string, topic: string, payload: Buffer, receivedAt: number): void {
+    shedMessages.inc()
+    shedRejected.inc()
+    const second = Math.floor(receivedAt / 1000)
+    if (second !== shedSecond) { shedSecond = second; shedKept = 0 }
+    if (++shedKept > keptPerSecond) return
     const enterpriseId = topic.split('/')[1]
-    return { batch: null, duplicates: 0, received: 1, kind: 'shed', rejections: [{
+    const r: Rejection = {
       id: `rj-${receivedAt.toString(36)}-s${(shedSeq = (shedSeq + 1) % 0x7fffffff).toString(36)}`, at: receivedAt, reason: 'overloaded',
       message: `QoS 0 message shed: the pipeline is saturated (${held} readings waiting for room on the bus, limit ${shedAbove}); publish with QoS 1 to be held until there is room`,
       topic, gatewayId, ...(enterpriseId ? { enterpriseId } : {}), raw: payload.subarray(0, 512).toString('utf8'),
-    }] }
+    }
+    try { deps.journal?.record(null, [r]) } catch { /* the journal is closing; the rejection is still counted and stored */ }
+    try { store.add(r) } catch (err) { logger.warn({ err: errorMessage(err) }, 'rejection store add failed') }
+    bus.publishMany(topics.readingsDlq, [r]).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
   }
 
   async function handleOne(gatewayId: string, topic: string, payload: Buffer, qos: number): Promise<void> {
     const t0 = performance.now()
     const receivedAt = clock.now()
+    if (qos === 0 && held >= shedAbove) { shed(gatewayId, topic, payload, receivedAt); return }
     let res: DecodeResult
     try {
-      res = qos === 0 && held >= shedAbove
-        ? shed(gatewayId, topic, payload, receivedAt)
-        : decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
+      res = decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
     } catch (err) {
       // decodeMessage must never throw; if it does, the message becomes a rejection instead of a poison
       // message the gateway would resend forever (a QoS 1 message that throws is never acknowledged).

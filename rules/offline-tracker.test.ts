@@ -110,4 +110,37 @@ describe('offline tracker', () => {
     expect(keys(out)).toEqual(['E2001-TK-01|offline:false'])
     expect(tracker.offlineCount()).toBe(0)
   })
+
+  it('addSensors (an enterprise taken over) watches only the added sensors from the watermark and keeps the rest', () => {
+    const clock = fakeClock()
+    const tracker = createOfflineTracker({ clock, platformSilenceMs: 15_000 })
+    const e1001 = [...rules.sensors.values()].filter((c) => c.enterpriseId === 'E1001')
+    const rest = [...rules.sensors.values()].filter((c) => c.enterpriseId !== 'E1001')
+    expect(e1001.length).toBeGreaterThan(0)
+    expect(rest.length).toBeGreaterThan(0)
+    tracker.setSensors(e1001, 'R51')
+    const tickAll = (seconds: number, reporting: readonly string[]): Finding[] => {
+      const out: Finding[] = []
+      for (let i = 0; i < seconds; i++) {
+        clock.advance(1000)
+        tracker.observe(clock.now())
+        for (const id of reporting) tracker.onReading(id, clock.now(), out)
+        out.push(...tracker.tick())
+      }
+      return out
+    }
+    // E1001's first sensor stays silent from the start; the others report.
+    const silent = e1001[0]!.sensorId
+    const e1001Reporting = e1001.map((c) => c.sensorId).filter((id) => id !== silent)
+    expect(tickAll(20, e1001Reporting)).toEqual([])
+    tracker.addSensors(rest) // taken over at t = 20 s: their silence counts from here
+    tracker.addSensors(e1001) // already watched: nothing changes for them
+    const out = tickAll(11, e1001Reporting)
+    // The silent E1001 sensor (silent 31 s) is offline; the added ones (silent 11 s) are not.
+    expect(out.filter((f) => f.active).map((f) => f.sensorId ?? f.gatewayId)).toContain(silent)
+    expect(out.some((f) => rest.some((c) => c.sensorId === f.sensorId))).toBe(false)
+    tickAll(25, e1001Reporting.concat([silent])) // the added ones are now silent 36 s, E1001 all report
+    expect(tracker.offlineCount()).toBe(rest.filter((c) => c.maxSilenceMs < 36_000).length)
+    expect(tracker.offlineCount()).toBeGreaterThan(0)
+  })
 })

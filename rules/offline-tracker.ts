@@ -17,6 +17,9 @@ export interface OfflineTrackerOptions {
 export interface OfflineTracker {
   /** Tracks exactly these sensors from now on (state kept for those that remain); pushes clears for removed ones reported offline. */
   setSensors(sensors: Iterable<CompiledSensor>, platformRegionId: string, out?: Finding[]): Finding[]
+  /** Starts watching more sensors (an enterprise taken over), their silence counting from the watermark;
+   *  sensors already watched keep their state. Costs O(added), where setSensors rebuilds everything. */
+  addSensors(sensors: Iterable<CompiledSensor>): void
   /** A batch or heartbeat was received by ingest at `at` (advances the watermark). */
   observe(at: number): void
   /** A reading of `sensorId` was received at `receivedAt`; pushes online findings if it was reported offline. */
@@ -135,6 +138,23 @@ export function createOfflineTracker(opts: OfflineTrackerOptions): OfflineTracke
       offlineN = 0
       for (const r of sensors.values()) if (r.offline) offlineN++
       return out
+    },
+
+    addSensors(list) {
+      for (const c of list) {
+        if (sensors.has(c.sensorId)) continue
+        const r: SensorRec = { c, last: watermark, offline: false, reported: false, gw: null }
+        if (c.gatewayId) {
+          let g = gateways.get(c.gatewayId)
+          if (!g) {
+            g = { id: c.gatewayId, enterpriseId: c.enterpriseId, enterpriseName: c.enterpriseName, regionId: c.regionId, sensors: [], offline: false, reported: false }
+            gateways.set(c.gatewayId, g)
+          }
+          g.sensors.push(r)
+          r.gw = g
+        }
+        sensors.set(c.sensorId, r)
+      }
     },
 
     observe(at) {
