@@ -65,7 +65,7 @@ export interface StartOptions {
 export async function startSystem(config: Config, opts: StartOptions = {}): Promise<RunningSystem> {
   const clock = opts.clock ?? systemClock()
   const logger = opts.logger ?? createLogger({ level: config.logLevel })
-  const metrics = createMetrics()
+  const metrics = createMetrics({ perGateway: config.ingest.metricsPerGateway })
   const roles = new Set(config.roles)
   const stages: Stage[] = []
   const started: Stage[] = []

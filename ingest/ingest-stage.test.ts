@@ -39,7 +39,7 @@ async function rig(): Promise<Rig> {
   const bus: Bus = { ...inner, publish: (t, m) => { published.push(t.name); return inner.publish(t, m) } }
   const clock = fakeClock(NOW)
   const store = memoryRejectionStore()
-  const metrics = createMetrics({ defaults: false })
+  const metrics = createMetrics({ defaults: false, perGateway: true })
   const batches: ReadingBatch[] = []
   const dlq: Rejection[] = []
   const beats: IngestHeartbeat[] = []
@@ -265,6 +265,8 @@ describe('ingest stage over the embedded broker', () => {
       expect(r!.message).toMatch(/QoS 0 message shed: the pipeline is saturated \(10 readings waiting/)
       expect(await metrics.registry.getSingleMetricAsString('yujing_readings_rejected_total')).toMatch(/reason="overloaded"} 1/)
       expect(acked).toBe(false) // QoS 1 is held, not shed
+      // Without perGateway (the default) the received count has no gateway label.
+      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 11$/m)
       release()
       await held
       // With room again, QoS 0 goes through.

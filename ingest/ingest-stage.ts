@@ -170,7 +170,8 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
       }] }
     }
     child(kinds, res.kind, (k) => metrics.mqttMessages.labels(k)).inc()
-    child(received, gatewayId, (k) => metrics.readingsReceived.labels(k)).inc(res.received)
+    if (metrics.perGateway) child(received, gatewayId, (k) => metrics.readingsReceived.labels(k)).inc(res.received)
+    else metrics.readingsReceived.inc(res.received)
     if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)
     let kept: Rejection[] | undefined
     for (const r of res.rejections) {

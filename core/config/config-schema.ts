@@ -99,6 +99,10 @@ export const Config = Type.Object({
     /** QoS 0 messages arriving while more readings than this wait for room on the bus are shed (counted
      * and recorded as `overloaded`); QoS 1 messages are held instead, unacknowledged. */
     qos0ShedAboveReadings: Type.Integer({ minimum: 1 }),
+    /** yujing_readings_received_total by gateway (YUJING_METRICS_PER_GATEWAY). Off by default: one series per
+     * gateway is unbounded cardinality for Prometheus and, at 10,000 gateways, a 30–60 ms /metrics render
+     * that stalls the pipeline on every scrape. Gateway silence is watched by the offline rules either way. */
+    metricsPerGateway: Type.Boolean(),
     /** fsync the embedded-mode ingest journal after every append: survives a power loss, not only a
      * process crash, at a large cost per message (YUJING_JOURNAL_FSYNC). */
     journalFsync: Type.Boolean(),
@@ -139,7 +143,7 @@ export function defaultConfig(): Config {
     bus: { kind: 'memory', highWaterMark: 50_000 },
     store: { kind: 'sqlite' },
     telemetry: { kind: 'sqlite' },
-    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, qos0ShedAboveReadings: 50_000, journalFsync: false, journal: true },
+    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, qos0ShedAboveReadings: 50_000, metricsPerGateway: false, journalFsync: false, journal: true },
     rules: { defaultMaxSilenceSeconds: 30, offlineCheckIntervalMs: 1000, platformSilenceSeconds: 15 },
     alerting: {
       ackTimeoutMinutes: { red: 5, orange: 15, yellow: 30, blue: 60 },

@@ -63,6 +63,7 @@ function fromEnv(env: NodeJS.ProcessEnv, cfg: Json): Json {
   if (env.YUJING_SIM_RATE) set({ simulateRate: num('YUJING_SIM_RATE', env.YUJING_SIM_RATE) })
   if (env.LOG_LEVEL) set({ logLevel: env.LOG_LEVEL })
   if (env.YUJING_JOURNAL) set({ ingest: { journal: bool(env.YUJING_JOURNAL) } })
+  if (env.YUJING_METRICS_PER_GATEWAY) set({ ingest: { metricsPerGateway: bool(env.YUJING_METRICS_PER_GATEWAY) } })
   if (env.YUJING_JOURNAL_FSYNC) set({ ingest: { journalFsync: bool(env.YUJING_JOURNAL_FSYNC) } })
   if (env.HOST) set({ http: { host: env.HOST } })
   if (env.PORT) set({ http: { port: num('PORT', env.PORT) } })
