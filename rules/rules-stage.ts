@@ -69,6 +69,7 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
   const owned = new Map<string, number>()
   let sensorsByEnterprise = new Map<string, string[]>()
   let platformRegion = '-'
+  let takeoversLogged = 0
 
   function onWarning(w: Warning): void {
     if (!w || typeof w.dedupKey !== 'string') return
@@ -124,10 +125,15 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
     // Only this enterprise's sensors join the offline tracker: rebuilding it for every enterprise taken
     // over cost O(enterprises × sensors) — minutes of CPU at 10,000 enterprises after a rebalance.
     tracker?.addSensors(added)
-    logger.debug({ enterpriseId, partition, owned: owned.size }, 'rules: took over an enterprise')
+    // One line per enterprise for the first few after an assignment (what an operator follows in a
+    // rebalance); at 10,000 enterprises the rest go to debug.
+    const line = { enterpriseId, partition, owned: owned.size }
+    if (takeoversLogged++ < 50) logger.info(line, 'rules: took over an enterprise')
+    else logger.debug(line, 'rules: took over an enterprise')
   }
 
   function onAssignment(partitions: readonly number[]): void {
+    takeoversLogged = 0
     const keep = new Set(partitions)
     let released = 0
     for (const [e, p] of owned) if (!keep.has(p)) { owned.delete(e); released++ }

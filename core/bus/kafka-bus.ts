@@ -324,13 +324,13 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     const committed = await admin.fetchOffsets({ groupId, topics: [full] })
     const parts = committed[0]?.partitions ?? []
     if (parts.some((x) => Number(x.offset) >= 0)) return
+    // From the beginning (asked for, or a topic this process just created): the consumer's own
+    // "earliest" reset does it. Only "from now" on an existing topic needs the end offsets pinned
+    // (kafkajs' admin.setOffsets costs ~5 s: its helper consumer waits out a full fetch).
+    if (fromBeginning || createdHere.has(full)) return
     try {
-      if (createdHere.has(full)) {
-        await admin.setOffsets({ groupId, topic: full, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: '0' })) })
-        return
-      }
       const ends = await admin.fetchTopicOffsets(full)
-      await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: fromBeginning ? e.low : e.high })) })
+      await admin.setOffsets({ groupId, topic: full, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) })
     } catch (err) {
       // Another instance of the group (e.g. a second rules process starting at the same moment) has
       // already joined: the group is live and its members set where it starts; ours joins it as it is.
@@ -381,7 +381,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     await withGroupLock(groupId, async () => {
       await pinStart(groupId, full, sub.fromBeginning ?? false)
       await consumer.connect()
-      await consumer.subscribe({ topics: [full], fromBeginning: sub.fromBeginning ?? false })
+      await consumer.subscribe({ topics: [full], fromBeginning: (sub.fromBeginning ?? false) || createdHere.has(full) })
       await startRun()
     })
     // Return once this member holds its share of the partitions (the group has rebalanced).
@@ -402,7 +402,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       if (closed || mb.closed) return
       try {
         await consumer.connect()
-        await consumer.subscribe({ topics: [full], fromBeginning: sub.fromBeginning ?? false })
+        await consumer.subscribe({ topics: [full], fromBeginning: (sub.fromBeginning ?? false) || createdHere.has(full) })
         await startRun()
       } catch (err) {
         log?.error({ err: errorMessage(err), groupId }, 'kafka bus: consumer restart failed; retrying')
