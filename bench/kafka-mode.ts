@@ -15,7 +15,7 @@ export interface KafkaRunResult {
   rulesInstances: number
   startupMs: number
   flood: { durationS: number; acked: number; acceptedPerSec: number; processedPerSec: number; loss: number; drainMs: number }
-  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number }
+  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number; worstSamples: { atMs: number; ms: number }[] }
 }
 
 export interface KafkaBenchInput {
@@ -74,6 +74,7 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
       const latency = {
         targetRate: 5000, achievedAcceptedPerSec: round((l1.main.accepted - l0.main.accepted) / (i.latencyMs / 1000), 0), samples: s.length,
         p50: round(pct(s, 50), 2), p99: round(pct(s, 99), 2), p999: round(pct(s, 99.9), 2), max: round(s[s.length - 1] ?? NaN, 2),
+        worstSamples: lat.worst,
       }
       // Flood: single QoS 1 readings as fast as the window allows; then drain.
       const spec: PhaseSpec = { segments: [{ rate: 0, durationMs: i.phaseMs }], batch: 1, qos: 1, windowReadings: 2000, settleMs: 30_000 }

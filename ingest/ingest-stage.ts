@@ -141,7 +141,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     const second = Math.floor(receivedAt / 1000)
     if (second !== shedSecond) { shedSecond = second; shedKept = 0 }
     if (++shedKept > keptPerSecond) return
-    const enterpriseId = topic.split('/')[1]
+    const enterpriseId = registry.current().gateways.get(gatewayId)?.enterpriseId // the gateway's, not what its topic claims
     const r: Rejection = {
       id: `rj-${receivedAt.toString(36)}-s${(shedSeq = (shedSeq + 1) % 0x7fffffff).toString(36)}`, at: receivedAt, reason: 'overloaded',
       message: `QoS 0 message shed: the pipeline is saturated (${held} readings waiting for room on the bus, limit ${shedAbove}); publish with QoS 1 to be held until there is room`,
