@@ -15,7 +15,9 @@ export interface KafkaRunResult {
   rulesInstances: number
   startupMs: number
   flood: { durationS: number; acked: number; acceptedPerSec: number; processedPerSec: number; loss: number; drainMs: number }
-  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number; worstSamples: { atMs: number; ms: number }[] }
+  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number; worstSamples: { atMs: number; ms: number }[]; warmup: { durationS: number; samples: number; p50: number; p99: number; max: number } }
+  /** Warn/error log lines of the processes during the run, counted by message. */
+  logProblems: Record<string, number>
 }
 
 export interface KafkaBenchInput {
@@ -28,6 +30,8 @@ export interface KafkaBenchInput {
   admin: { username: string; password: string }
   phaseMs: number
   latencyMs: number
+  /** Warm-up at the latency phase's rate before it is measured. */
+  warmupMs: number
   log: (...a: unknown[]) => void
 }
 
@@ -63,7 +67,12 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
         const w = await prober.stop(5000)
         if ((w.samples.length >= 5 && (w.samples[Math.floor(w.samples.length / 2)] ?? Infinity) < 1000) || Date.now() > warmUntil) break
       }
-      // Latency at a fixed 5,000 readings/s.
+      // Latency at a fixed 5,000 readings/s, after a warm-up at that rate (as in the embedded phases: from
+      // idle consumers to a steady stream, the first second costs a backlog), reported apart.
+      prober.start(10)
+      await gen.run({ segments: [{ rate: 5000, durationMs: i.warmupMs }], batch: 1, qos: 1, windowReadings: 20_000, settleMs: 30_000 })
+      const wl = await prober.stop()
+      const warmup = { durationS: i.warmupMs / 1000, samples: wl.samples.length, p50: round(pct(wl.samples, 50), 2), p99: round(pct(wl.samples, 99), 2), max: round(wl.samples[wl.samples.length - 1] ?? NaN, 2) }
       const latSpec: PhaseSpec = { segments: [{ rate: 5000, durationMs: i.latencyMs }], batch: 1, qos: 1, windowReadings: 20_000, settleMs: 30_000 }
       const l0 = await snap()
       prober.start(10)
@@ -74,7 +83,7 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
       const latency = {
         targetRate: 5000, achievedAcceptedPerSec: round((l1.main.accepted - l0.main.accepted) / (i.latencyMs / 1000), 0), samples: s.length,
         p50: round(pct(s, 50), 2), p99: round(pct(s, 99), 2), p999: round(pct(s, 99.9), 2), max: round(s[s.length - 1] ?? NaN, 2),
-        worstSamples: lat.worst,
+        worstSamples: lat.worst, warmup,
       }
       // Flood: single QoS 1 readings as fast as the window allows; then drain.
       const spec: PhaseSpec = { segments: [{ rate: 0, durationMs: i.phaseMs }], batch: 1, qos: 1, windowReadings: 2000, settleMs: 30_000 }
@@ -96,8 +105,16 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
         processedPerSec: round((c2.written - c0.written) / (d + drainMs / 1000), 0),
         loss: g.acked - (counted(c2.main) - counted(c0.main)), drainMs,
       }
+      // Warnings and errors the processes logged during the run (rebalances, consumer restarts…), by message.
+      const logProblems: Record<string, number> = {}
+      for (const p of procs) for (const line of p.logs) {
+        try {
+          const j = JSON.parse(line) as { level?: number; msg?: string }
+          if ((j.level ?? 0) >= 40) logProblems[j.msg ?? '?'] = (logProblems[j.msg ?? '?'] ?? 0) + 1
+        } catch { /* not JSON */ }
+      }
       i.log(`Kafka, ${rulesInstances} rules instance(s): accepted ${flood.acceptedPerSec}/s, stored ${flood.processedPerSec}/s, loss ${flood.loss}; latency at 5,000/s p50 ${latency.p50} ms, p99 ${latency.p99} ms`)
-      return { rulesInstances, startupMs, flood, latency }
+      return { rulesInstances, startupMs, flood, latency, logProblems }
     } finally {
       await prober.close()
       await gen.close()

@@ -202,7 +202,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     if (!process.env.KAFKA_BROKERS) throw new Error('--kafka-only needs KAFKA_BROKERS')
     results.kafka = await runKafkaBench({
       brokers: process.env.KAFKA_BROKERS, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
-      phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), log,
+      phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
     })
     results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
     writeFileSync(o.out, JSON.stringify(results, null, 2))
@@ -342,7 +342,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
       ? { available: false, reason: 'skipped in --quick mode (add --kafka to include it)' }
       : await runKafkaBench({
         brokers: process.env.KAFKA_BROKERS, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
-        phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), log,
+        phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
       })
   if (o.profile) {
     const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
