@@ -26,6 +26,24 @@ describe('worker telemetry store', () => {
     }
   })
 
+  it('carries every value, timestamp and quality to the worker exactly, and drops an invalid reading counted', async () => {
+    const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')) })
+    try {
+      const qualities = ['ok', 'fault', 'maintenance', 'calibrating'] as const
+      const items = Array.from({ length: 40 }, (_, i) => ({ sensorId: 'Q1', type: 'ch4' as const, ts: T0 + i * 1000 + 0.75, value: i * 0.1 + 1e-9, quality: qualities[i % 4]! }))
+      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: items.slice(0, 20) })
+      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [...items.slice(20), { sensorId: 'Q1', type: 'ch4' as const, ts: T0 + 99_000, value: Number.NaN, quality: 'ok' as const }] })
+      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [{ sensorId: 'Q2', type: 'ch4' as const, ts: T0, value: -3.5 }] }) // no quality: ok
+      await store.flush()
+      await new Promise((r) => setTimeout(r, 300)) // the worker's stats arrive every 250 ms
+      expect(store.stats()).toMatchObject({ buffered: 0, written: 41, dropped: 1 })
+      expect(await store.query('Q1', T0, T0 + 100_000)).toEqual(items.map((it) => ({ ts: Math.trunc(it.ts), value: it.value, quality: it.quality })))
+      expect(await store.query('Q2', T0, T0)).toEqual([{ ts: T0, value: -3.5, quality: 'ok' }])
+    } finally {
+      await store.close()
+    }
+  })
+
   it('under a flood holds back what the worker has not taken and drops the oldest beyond its bound, counted', async () => {
     const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')), bufferMax: 30_000, maxInTransit: 5000 })
     try {
