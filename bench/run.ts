@@ -103,7 +103,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   if (o.gateways) scale.gateways = Math.min(o.gateways, scale.enterprises)
   if (opts.latencyMs) scale.latencyMs = opts.latencyMs
   const kafkaOnly = opts.kafkaOnly ?? false
-  const latencyOnly = (opts.latencyOnly ?? false) || kafkaOnly // both skip the baselines
+  const latencyOnly = opts.latencyOnly ?? false
+  const skipBaselines = latencyOnly || kafkaOnly
   const tStart = Date.now()
   const work = mkdtempSync(join(tmpdir(), 'yujing-bench-'))
   log(`mode ${o.quick ? 'quick' : 'full'}: ${scale.enterprises} enterprises, ${scale.enterprises * scale.sensorsPerEnterprise} sensors, ${scale.gateways} gateway connections; work dir ${work}`)
@@ -124,7 +125,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const nodeRed: Record<string, unknown> = {}
 
   // ---- (a) raw Mosquitto publish → subscribe, (c) Node-RED on the same broker ----
-  const mosq = latencyOnly ? { error: 'skipped (--latency-only)' } : await startMosquitto(work)
+  const mosq = skipBaselines ? { error: `skipped (--${latencyOnly ? 'latency' : 'kafka'}-only)` } : await startMosquitto(work)
   if ('error' in mosq) {
     results.mosquitto = { available: false, reason: mosq.error }
     log(`Mosquitto unavailable: ${mosq.error}`)
@@ -192,26 +193,35 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   results.nodeRed = nodeRed
 
   // ---- (b) decode + evaluate alone ----
-  const dec = latencyOnly ? { single: { readingsPerSec: NaN }, batch100: { readingsPerSec: NaN } } : { single: runDecodeOnly(reg.doc, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(reg.doc, loadGateways, 100, scale.decodeReadings) }
-  if (latencyOnly) results.decodeOnly = { skipped: '--latency-only' }
-  if (!latencyOnly) results.decodeOnly = dec
-  log(`decode+evaluate alone: single ${Math.round(dec.single.readingsPerSec)}/s, batch 100 ${Math.round(dec.batch100.readingsPerSec)}/s`)
+  const dec = skipBaselines ? { single: { readingsPerSec: NaN }, batch100: { readingsPerSec: NaN } } : { single: runDecodeOnly(reg.doc, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(reg.doc, loadGateways, 100, scale.decodeReadings) }
+  results.decodeOnly = skipBaselines ? { skipped: true } : dec
+  if (!skipBaselines) log(`decode+evaluate alone: single ${Math.round(dec.single.readingsPerSec)}/s, batch 100 ${Math.round(dec.batch100.readingsPerSec)}/s`)
 
-  // ---- the embedded pipeline ----
-  if (kafkaOnly) {
-    if (!process.env.KAFKA_BROKERS) throw new Error('--kafka-only needs KAFKA_BROKERS')
-    results.kafka = await runKafkaBench({
-      brokers: process.env.KAFKA_BROKERS, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
-      phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
-    })
+  /** Writes bench-results.json and removes the work directory. */
+  const finish = (): void => {
     results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
     writeFileSync(o.out, JSON.stringify(results, null, 2))
     console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
     rmSync(work, { recursive: true, force: true })
+  }
+  const kafkaBench = (brokers: string): ReturnType<typeof runKafkaBench> => runKafkaBench({
+    brokers, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
+    phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
+  })
+
+  // ---- the embedded pipeline ----
+  if (kafkaOnly) {
+    if (!process.env.KAFKA_BROKERS) throw new Error('--kafka-only needs KAFKA_BROKERS')
+    results.kafka = await kafkaBench(process.env.KAFKA_BROKERS)
+    finish()
     return
   }
   const profDir = join(work, 'cpuprof')
   if (o.profile) mkdirSync(profDir)
+  const readProfile = (longTaskMinMs: number): void => {
+    const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
+    results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f), longTaskMinMs) } : { error: 'no .cpuprofile written' }
+  }
   const extraNodeArgs = (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean)
   if (extraNodeArgs.length) results.sutNodeArgs = extraNodeArgs
   const sut: Sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile, nodeArgs: [...extraNodeArgs, ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])] })
@@ -274,14 +284,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     await prober.close()
     await gen.close()
     results.embedded = { startupMs: sut.startupMs, sensors: reg.sensorCount, exitCode: await sut.stop(), latency }
-    if (o.profile) {
-      const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
-      results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f), 20) } : { error: 'no .cpuprofile written' }
-    }
-    results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
-    writeFileSync(o.out, JSON.stringify(results, null, 2))
-    console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
-    rmSync(work, { recursive: true, force: true })
+    if (o.profile) readProfile(20)
+    finish()
     return
   }
   for (const l of quickLoads(o.quick)) {
@@ -340,14 +344,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     ? { available: false, reason: 'KAFKA_BROKERS not set' }
     : o.quick && !o.kafka
       ? { available: false, reason: 'skipped in --quick mode (add --kafka to include it)' }
-      : await runKafkaBench({
-        brokers: process.env.KAFKA_BROKERS, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
-        phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
-      })
-  if (o.profile) {
-    const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
-    results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f)) } : { error: 'no .cpuprofile written' }
-  }
+      : await kafkaBench(process.env.KAFKA_BROKERS)
+  if (o.profile) readProfile(40)
 
   // ---- ratios, targets, table ----
   const pr = (e?: number, b?: number): number => (e !== undefined && b ? round(e / b, 2) : NaN)
@@ -395,11 +393,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     t('QoS 1 loss (all phases)', '0', Object.values(emb).filter((x) => x.load.includes('QoS 1')).reduce((s, x) => s + x.loss, 0), Object.values(emb).filter((x) => x.load.includes('QoS 1')).every((x) => x.loss === 0)),
   ]
   results.targets = targets
-  results.totalSeconds = round((Date.now() - tStart) / 1000, 0)
-  writeFileSync(o.out, JSON.stringify(results, null, 2))
   printTable(results, emb, raw, nodeRed, dec, ratios, targets)
-  console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
-  rmSync(work, { recursive: true, force: true })
+  finish()
 }
 
 function printTable(res: Record<string, unknown>, emb: Record<string, PhaseResult>, raw: Record<string, PhaseResult>, nodeRed: Record<string, unknown>, dec: { single: { readingsPerSec: number }; batch100: { readingsPerSec: number } }, ratios: Record<string, Record<string, number>>, targets: { name: string; target: string; value: number | string; met: boolean | null }[]): void {

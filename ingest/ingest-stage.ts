@@ -8,7 +8,7 @@ import { topics } from '../core/contracts/topics.js'
 import type { ReadingBatch, Rejection } from '../core/contracts/reading.js'
 import type { RegistryHolder } from '../core/registry/registry-holder.js'
 import type { RejectionStore } from '../core/store/ports.js'
-import type { Metrics } from '../core/runtime/metrics.js'
+import { childrenByLabel, type Metrics } from '../core/runtime/metrics.js'
 import type { Logger } from '../core/runtime/logger.js'
 import type { Clock, TimerHandle } from '../core/runtime/clock.js'
 import type { Stage } from '../core/runtime/stage.js'
@@ -86,31 +86,38 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   }
   const instance = options.instance ?? `${hostname()}:${process.pid}`
   const keptPerSecond = options.rateLimitedKeptPerSecond ?? 10
-  const rateLimitedKept = new Map<string, { second: number; n: number }>()
+  const sampleCounts = new Map<string, { second: number; n: number }>()
   let decodeFailures = 0
 
-  // Cached metric children (label hashing per call is measurable at 100k/s).
-  const received = new Map<string, ReturnType<typeof metrics.readingsReceived.labels>>()
-  const rejected = new Map<string, ReturnType<typeof metrics.readingsRejected.labels>>()
-  const kinds = new Map<string, ReturnType<typeof metrics.mqttMessages.labels>>()
+  const received = childrenByLabel((gateway) => metrics.readingsReceived.labels(gateway))
+  const rejected = childrenByLabel((reason) => metrics.readingsRejected.labels(reason))
+  const kinds = childrenByLabel((kind) => metrics.mqttMessages.labels(kind))
   const latency = metrics.stageLatencySeconds.labels('ingest')
-  const child = <C>(m: Map<string, C>, key: string, make: (k: string) => C): C => {
-    let c = m.get(key)
-    if (!c) { c = make(key); m.set(key, c) }
-    return c
-  }
 
-  function keep(r: Rejection): boolean {
-    if (r.reason !== 'rate_limited') return true
-    const second = Math.floor(r.at / 1000)
-    const k = r.gatewayId ?? ''
-    let s = rateLimitedKept.get(k)
+  /** At most keptPerSecond per key and second pass (the rest are only counted). */
+  function sampled(key: string, at: number): boolean {
+    const second = Math.floor(at / 1000)
+    let s = sampleCounts.get(key)
     if (!s || s.second !== second) {
-      if (rateLimitedKept.size > 10_000) rateLimitedKept.clear()
+      if (sampleCounts.size > 10_000) sampleCounts.clear()
       s = { second, n: 0 }
-      rateLimitedKept.set(k, s)
+      sampleCounts.set(key, s)
     }
     return ++s.n <= keptPerSecond
+  }
+  /** Rate-limited rejections are sampled per gateway; every other one is kept. */
+  const keep = (r: Rejection): boolean => r.reason !== 'rate_limited' || sampled(r.gatewayId ?? '', r.at)
+
+  /** Into the rejection store and onto the dead-letter stream (not awaited: the message does not wait for it). */
+  function keepRejections(kept: Rejection[]): void {
+    for (const r of kept) {
+      try {
+        store.add(r)
+      } catch (err) {
+        logger.warn({ err: errorMessage(err) }, 'rejection store add failed')
+      }
+    }
+    bus.publishMany(topics.readingsDlq, kept).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
   }
 
   let pending = 0
@@ -131,16 +138,12 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   // Shedding must cost less than handling, or a flood of QoS 0 (10,000 connections can put millions of
   // readings in the kernel's socket buffers) keeps the process busy long after it stopped: counted per
   // message, and only a sample of them (10 a second in all) becomes a recorded rejection.
-  const shedMessages = metrics.mqttMessages.labels('shed')
-  const shedRejected = metrics.readingsRejected.labels('overloaded')
-  let shedSecond = -1
-  let shedKept = 0
+  const shedMessages = kinds('shed')
+  const shedRejected = rejected('overloaded')
   function shed(gatewayId: string, topic: string, payload: Buffer, receivedAt: number): void {
     shedMessages.inc()
     shedRejected.inc()
-    const second = Math.floor(receivedAt / 1000)
-    if (second !== shedSecond) { shedSecond = second; shedKept = 0 }
-    if (++shedKept > keptPerSecond) return
+    if (!sampled('\u0000overloaded', receivedAt)) return // one sample for all gateways
     const enterpriseId = registry.current().gateways.get(gatewayId)?.enterpriseId // the gateway's, not what its topic claims
     const r: Rejection = {
       id: `rj-${receivedAt.toString(36)}-s${(shedSeq = (shedSeq + 1) % 0x7fffffff).toString(36)}`, at: receivedAt, reason: 'overloaded',
@@ -148,8 +151,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
       topic, gatewayId, ...(enterpriseId ? { enterpriseId } : {}), raw: payload.subarray(0, 512).toString('utf8'),
     }
     try { deps.journal?.record(null, [r]) } catch { /* the journal is closing; the rejection is still counted and stored */ }
-    try { store.add(r) } catch (err) { logger.warn({ err: errorMessage(err) }, 'rejection store add failed') }
-    bus.publishMany(topics.readingsDlq, [r]).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
+    keepRejections([r])
   }
 
   async function handleOne(gatewayId: string, topic: string, payload: Buffer, qos: number): Promise<void> {
@@ -169,29 +171,21 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
         raw: payload.subarray(0, 512).toString('utf8'),
       }] }
     }
-    child(kinds, res.kind, (k) => metrics.mqttMessages.labels(k)).inc()
-    if (metrics.perGateway) child(received, gatewayId, (k) => metrics.readingsReceived.labels(k)).inc(res.received)
+    kinds(res.kind).inc()
+    if (metrics.perGateway) received(gatewayId).inc(res.received)
     else metrics.readingsReceived.inc(res.received)
     if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)
     let kept: Rejection[] | undefined
     for (const r of res.rejections) {
-      child(rejected, r.reason, (k) => metrics.readingsRejected.labels(k)).inc(r.count ?? 1)
+      rejected(r.reason).inc(r.count ?? 1)
       if (keep(r)) (kept ??= []).push(r)
     }
     // Journal first (queued; written with this event-loop turn's other messages): the message is
     // acknowledged only once its entry is written, and if the write fails it is not acknowledged.
     const journaled = deps.journal && (res.batch || kept) ? (deps.journal.record(res.batch, kept ?? []), true) : false
-    for (const r of kept ?? []) {
-      try {
-        store.add(r)
-      } catch (err) {
-        logger.warn({ err: errorMessage(err) }, 'rejection store add failed')
-      }
-    }
     // Both publishes are enqueued synchronously (per-key order holds across concurrent messages).
     const pBatch = res.batch ? bus.publish(topics.readings, res.batch) : undefined
-    const pDlq = kept ? bus.publishMany(topics.readingsDlq, kept) : undefined
-    if (pDlq) pDlq.catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'publishing rejections failed'))
+    if (kept) keepRejections(kept)
     if (pBatch) {
       const n = res.batch!.items.length
       held += n

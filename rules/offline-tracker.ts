@@ -108,6 +108,19 @@ export function createOfflineTracker(opts: OfflineTrackerOptions): OfflineTracke
     return f
   }
 
+  /** Puts `r` among its gateway's sensors in `into`, making the gateway's record (state from `prev`) if needed. */
+  function joinGateway(r: SensorRec, into: Map<string, GatewayRec>, prev?: GatewayRec): void {
+    const c = r.c
+    if (!c.gatewayId) return
+    let g = into.get(c.gatewayId)
+    if (!g) {
+      g = { id: c.gatewayId, enterpriseId: c.enterpriseId, enterpriseName: c.enterpriseName, regionId: c.regionId, sensors: [], offline: prev?.offline ?? false, reported: prev?.reported ?? false }
+      into.set(c.gatewayId, g)
+    }
+    g.sensors.push(r)
+    r.gw = g
+  }
+
   const tracker: OfflineTracker = {
     setSensors(list, regionId, out = []) {
       platformRegionId = regionId
@@ -119,16 +132,7 @@ export function createOfflineTracker(opts: OfflineTrackerOptions): OfflineTracke
         const r: SensorRec = prev
           ? { c, last: prev.last, offline: prev.offline, reported: prev.reported, gw: null }
           : { c, last: watermark, offline: false, reported: false, gw: null }
-        if (c.gatewayId) {
-          let g = nextGateways.get(c.gatewayId)
-          if (!g) {
-            const pg = gateways.get(c.gatewayId)
-            g = { id: c.gatewayId, enterpriseId: c.enterpriseId, enterpriseName: c.enterpriseName, regionId: c.regionId, sensors: [], offline: pg?.offline ?? false, reported: pg?.reported ?? false }
-            nextGateways.set(c.gatewayId, g)
-          }
-          g.sensors.push(r)
-          r.gw = g
-        }
+        joinGateway(r, nextGateways, c.gatewayId ? gateways.get(c.gatewayId) : undefined)
         nextSensors.set(c.sensorId, r)
       }
       for (const [id, r] of sensors) if (r.reported && !nextSensors.has(id)) out.push(sensorFinding(r, false, at))
@@ -144,15 +148,7 @@ export function createOfflineTracker(opts: OfflineTrackerOptions): OfflineTracke
       for (const c of list) {
         if (sensors.has(c.sensorId)) continue
         const r: SensorRec = { c, last: watermark, offline: false, reported: false, gw: null }
-        if (c.gatewayId) {
-          let g = gateways.get(c.gatewayId)
-          if (!g) {
-            g = { id: c.gatewayId, enterpriseId: c.enterpriseId, enterpriseName: c.enterpriseName, regionId: c.regionId, sensors: [], offline: false, reported: false }
-            gateways.set(c.gatewayId, g)
-          }
-          g.sensors.push(r)
-          r.gw = g
-        }
+        joinGateway(r, gateways)
         sensors.set(c.sensorId, r)
       }
     },

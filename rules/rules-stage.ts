@@ -14,7 +14,7 @@ import type { RegistryIndex } from '../core/registry/registry-index.js'
 import type { Clock, TimerHandle } from '../core/runtime/clock.js'
 import { errorMessage } from '../core/runtime/errors.js'
 import type { Logger } from '../core/runtime/logger.js'
-import type { Metrics } from '../core/runtime/metrics.js'
+import { childrenByLabel, type Metrics } from '../core/runtime/metrics.js'
 import type { Stage } from '../core/runtime/stage.js'
 import { compileRegistry, type CompiledRules, type CompiledSensor } from './compile.js'
 import { createSensorState, evaluate, rebaseSensorState, releasedFindings, type SensorState } from './evaluate.js'
@@ -142,14 +142,9 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
   }
 
   const rulesLatency = metrics.stageLatencySeconds.labels('rules')
-  const findingsByKind = new Map<string, ReturnType<typeof metrics.findings.labels>>()
+  const findingsOf = childrenByLabel((kind) => metrics.findings.labels(kind))
   function publish(out: Finding[]): Promise<void> {
-    for (let i = 0; i < out.length; i++) {
-      const kind = out[i]!.kind
-      let c = findingsByKind.get(kind)
-      if (!c) { c = metrics.findings.labels(kind); findingsByKind.set(kind, c) }
-      c.inc()
-    }
+    for (let i = 0; i < out.length; i++) findingsOf(out[i]!.kind).inc()
     return bus.publishMany(topics.findings, out)
   }
 

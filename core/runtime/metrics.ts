@@ -58,3 +58,14 @@ export function createMetrics(opts: { defaults?: boolean; perGateway?: boolean }
     sensorsOffline: new Gauge({ name: 'yujing_sensors_offline', help: 'Sensors currently offline', registers: r }),
   }
 }
+
+/** A metric's children by label value, each made once: prom-client hashes the labels on every
+ *  `labels()` / `inc({…})` call, which is measurable at 100,000 calls a second. */
+export function childrenByLabel<C>(make: (label: string) => C): (label: string) => C {
+  const made = new Map<string, C>()
+  return (label) => {
+    let c = made.get(label)
+    if (!c) { c = make(label); made.set(label, c) }
+    return c
+  }
+}

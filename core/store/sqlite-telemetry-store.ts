@@ -96,13 +96,14 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
   let nextKey = 1
   for (const k of keys.values()) if (k >= nextKey) nextKey = k + 1
   const insertSql = (rows: number): string => `INSERT OR IGNORE INTO points (k, ts, value, quality) VALUES ${Array.from({ length: rows }, () => '(?,?,?,?)').join(',')}`
+  const insertFull = insertSql(ROWS_PER_INSERT) // built once: the statement cache is keyed by the SQL text
   const params: number[] = new Array(ROWS_PER_INSERT * 4)
   let added: [string, number][] = []
   const writeTx = db.transaction((items: Item[]) => {
     const addKey = shared.stmt('INSERT INTO sensor_keys (sensor_id, k) VALUES (?, ?)')
     let n = 0
     const run = (rows: number): void => {
-      if (rows === ROWS_PER_INSERT) shared.stmt(insertSql(rows)).run(params)
+      if (rows === ROWS_PER_INSERT) shared.stmt(insertFull).run(params)
       else shared.stmt(insertSql(rows)).run(params.slice(0, rows * 4))
     }
     for (const it of items) {

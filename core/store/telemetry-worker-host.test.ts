@@ -33,7 +33,7 @@ describe('worker telemetry store', () => {
       const items = Array.from({ length: 40 }, (_, i) => ({ sensorId: 'Q1', type: 'ch4' as const, ts: T0 + i * 1000 + 0.75, value: i * 0.1 + 1e-9, quality: qualities[i % 4]! }))
       store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: items.slice(0, 20) })
       store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [...items.slice(20), { sensorId: 'Q1', type: 'ch4' as const, ts: T0 + 99_000, value: Number.NaN, quality: 'ok' as const }] })
-      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [{ sensorId: 'Q2', type: 'ch4' as const, ts: T0, value: -3.5 }] }) // no quality: ok
+      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [{ sensorId: 'Q2', type: 'ch4' as const, ts: T0, value: -3.5 } as ReadingBatch['items'][number]] }) // no quality (a producer outside the schema): ok
       await store.flush()
       await new Promise((r) => setTimeout(r, 300)) // the worker's stats arrive every 250 ms
       expect(store.stats()).toMatchObject({ buffered: 0, written: 41, dropped: 1 })

@@ -43,15 +43,23 @@ export function warningsByEnterprise(live: LiveView): Map<string, Warning[]> {
 export function enterpriseRiskLevel(live: LiveView, e: Enterprise, open: readonly Warning[] | undefined): Color {
   const st = live.risk('enterprise', e.id)
   if (st) return st.riskLevel
-  const staticLevel = e.profile?.staticRiskLevel ?? null
+  return fallbackLevel(e.profile?.staticRiskLevel ?? null, worstActiveLevel(open ?? []))
+}
+
+/** The worst colour among active warnings, or null. */
+function worstActiveLevel(open: readonly Warning[]): Color | null {
   let dynamic: Color | null = null
-  for (const w of open ?? []) {
+  for (const w of open) {
     if (!w.active || w.currentLevel === null) continue
     const c = COLOR_OF_LEVEL[w.currentLevel]
     dynamic = dynamic ? worse(dynamic, c) : c
   }
-  return staticLevel && dynamic ? worse(staticLevel, dynamic) : (dynamic ?? staticLevel ?? 'blue')
+  return dynamic
 }
+
+/** An enterprise's level without a published risk state: the worse of its profile and its warnings. */
+const fallbackLevel = (staticLevel: Color | null, dynamic: Color | null): Color =>
+  (staticLevel && dynamic ? worse(staticLevel, dynamic) : (dynamic ?? staticLevel ?? 'blue'))
 
 export function enterpriseRisk(live: LiveView, e: Enterprise, open: readonly Warning[]): EnterpriseRisk {
   const st = live.risk('enterprise', e.id)
@@ -63,17 +71,13 @@ export function enterpriseRisk(live: LiveView, e: Enterprise, open: readonly War
     }
   }
   // No risk state yet (rules not running or not yet published): the profile and the active warnings.
-  let dynamic: Color | null = null
   const factors: RiskFactor[] = []
   if (staticLevel) factors.push({ kind: 'static_profile', level: staticLevel, detail: 'registered static risk level' })
   for (const w of open) {
-    if (!w.active || w.currentLevel === null) continue
-    const c = COLOR_OF_LEVEL[w.currentLevel]
-    dynamic = dynamic ? worse(dynamic, c) : c
-    factors.push({ kind: 'warning', level: c, detail: w.title, ref: w.id })
+    if (w.active && w.currentLevel !== null) factors.push({ kind: 'warning', level: COLOR_OF_LEVEL[w.currentLevel], detail: w.title, ref: w.id })
   }
-  const level = staticLevel && dynamic ? worse(staticLevel, dynamic) : (dynamic ?? staticLevel ?? 'blue')
-  return { riskLevel: level, score: 0, staticLevel, dynamicLevel: dynamic, factors, openWarnings: open.length, at: null }
+  const dynamic = worstActiveLevel(open)
+  return { riskLevel: fallbackLevel(staticLevel, dynamic), score: 0, staticLevel, dynamicLevel: dynamic, factors, openWarnings: open.length, at: null }
 }
 
 export interface EnterpriseSummary {
