@@ -127,8 +127,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--node-args <flags>', 'extra Node/V8 flags for the yujing process under test (e.g. "--max-semi-space-size=32")')
     .option('--latency-only', 'only the embedded latency phases (no baselines, throughput, overload or Kafka)')
     .option('--latency-ms <n>', 'length of each latency phase in ms', int)
+    .option('--latency-rates <list>', 'rates of the latency phases, readings/s (default 5000,20000)', (v: string) => v.split(',').map((x) => int(x)))
     .option('--kafka-only', 'only the Kafka scale-out runs (needs KAFKA_BROKERS)')
-    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number; kafkaOnly?: boolean }) => {
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number; latencyRates?: number[]; kafkaOnly?: boolean }) => {
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)

@@ -8,14 +8,14 @@ import type { BenchGateway } from './registry.js'
 import type { GeneratorStats, PhaseSpec } from './loadgen-protocol.js'
 import { startGenerator } from './generator.js'
 import { startSut, type Sut, type SutCounters } from './sut.js'
-import { createProber } from './latency.js'
+import { createProber, type PerSecond } from './latency.js'
 import { pct, round, sleep } from './util.js'
 
 export interface KafkaRunResult {
   rulesInstances: number
   startupMs: number
   flood: { durationS: number; acked: number; acceptedPerSec: number; processedPerSec: number; loss: number; drainMs: number }
-  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number; worstSamples: { atMs: number; ms: number }[]; warmup: { durationS: number; samples: number; p50: number; p99: number; max: number } }
+  latency: { targetRate: number; achievedAcceptedPerSec: number; samples: number; p50: number; p99: number; p999: number; max: number; worstSamples: { atMs: number; ms: number }[]; perSecond: PerSecond[]; warmup: { durationS: number; samples: number; p50: number; p99: number; max: number } }
   /** Warn/error log lines of the processes during the run, counted by message. */
   logProblems: Record<string, number>
 }
@@ -83,7 +83,7 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
       const latency = {
         targetRate: 5000, achievedAcceptedPerSec: round((l1.main.accepted - l0.main.accepted) / (i.latencyMs / 1000), 0), samples: s.length,
         p50: round(pct(s, 50), 2), p99: round(pct(s, 99), 2), p999: round(pct(s, 99.9), 2), max: round(s[s.length - 1] ?? NaN, 2),
-        worstSamples: lat.worst, warmup,
+        worstSamples: lat.worst, perSecond: lat.perSecond, warmup,
       }
       // Flood: single QoS 1 readings as fast as the window allows; then drain.
       const spec: PhaseSpec = { segments: [{ rate: 0, durationMs: i.phaseMs }], batch: 1, qos: 1, windowReadings: 2000, settleMs: 30_000 }

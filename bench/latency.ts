@@ -8,13 +8,30 @@ import { PROBE_CLEAR, PROBE_RAISE, type BenchGateway } from './registry.js'
 export interface Prober {
   /** Probes every `intervalMs` until stop(); returns latencies in ms (sorted) and counters. */
   start(intervalMs: number): void
-  stop(waitMs?: number): Promise<{ samples: number[]; sent: number; timedOut: number; worst: { atMs: number; ms: number }[] }>
+  stop(waitMs?: number): Promise<{ samples: number[]; sent: number; timedOut: number; worst: { atMs: number; ms: number }[]; perSecond: PerSecond[] }>
   /** Probe readings acknowledged so far (they are counted by the pipeline too). */
   published(): number
   close(): Promise<void>
 }
 
 interface Pending { at: number; active: boolean }
+/** Latency of the probes sent in one second of the phase (where in the phase the tail is). */
+export interface PerSecond { second: number; n: number; p50: number; p99: number; max: number }
+
+function perSecond(timed: readonly { atMs: number; ms: number }[]): PerSecond[] {
+  const by = new Map<number, number[]>()
+  for (const t of timed) {
+    const s = Math.floor(t.atMs / 1000)
+    let a = by.get(s)
+    if (!a) by.set(s, (a = []))
+    a.push(t.ms)
+  }
+  return [...by].sort((a, b) => a[0] - b[0]).map(([second, a]) => {
+    a.sort((x, y) => x - y)
+    const at = (q: number): number => a[Math.min(a.length - 1, Math.floor((q / 100) * a.length))]!
+    return { second, n: a.length, p50: at(50), p99: at(99), max: a[a.length - 1]! }
+  })
+}
 
 export async function createProber(o: { httpPort: number; mqttPort: number; probe: BenchGateway; admin: { username: string; password: string } }): Promise<Prober> {
   const res = await fetch(`http://127.0.0.1:${o.httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.admin) })
@@ -78,7 +95,7 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
       timedOut += pending.size
       pending.clear()
       const worst = [...timed].sort((a, b) => b.ms - a.ms).slice(0, 20).sort((a, b) => a.atMs - b.atMs)
-      return { samples: [...samples].sort((a, b) => a - b), sent, timedOut, worst }
+      return { samples: [...samples].sort((a, b) => a - b), sent, timedOut, worst, perSecond: perSecond(timed) }
     },
     published: () => acked,
     async close() {

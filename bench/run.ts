@@ -68,6 +68,8 @@ export interface BenchOptions {
   latencyOnly?: boolean
   /** Length of each latency phase, overriding the scale's. */
   latencyMs?: number
+  /** Rates of the latency phases (readings/s); default 5,000 and 20,000. */
+  latencyRates?: number[]
   /** Only the Kafka scale-out runs (KAFKA_BROKERS must be set). */
   kafkaOnly?: boolean
 }
@@ -252,7 +254,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   }
   // Fixed-rate phases with latency probes, first, on the fresh system (no backlog left by a flood).
   const latency: Record<string, unknown> = {}
-  for (const rate of [5000, 20_000]) {
+  for (const rate of opts.latencyRates ?? [5000, 20_000]) {
     const l = LOADS[0]!
     const p = spec(l, [{ rate, durationMs: scale.latencyMs }], 20_000)
     // Warm-up at the same rate (JIT, first warnings of the crossing sensors, socket buffers); its
@@ -276,9 +278,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     latency[`${rate}`] = {
       targetRate: rate, achievedAcceptedPerSec: round(res.acceptedPerSec, 0), samples: s.length, probesSent: lat.sent, probesTimedOut: lat.timedOut,
       p50: round(pct(s, 50), 2), p99: round(pct(s, 99), 2), p999: round(pct(s, 99.9), 2), max: round(s[s.length - 1] ?? NaN, 2), phase: res,
-      worstSamples: lat.worst, warmup,
+      worstSamples: lat.worst, perSecond: lat.perSecond, warmup,
     }
-    log(`latency at ${rate}/s (achieved ${Math.round(res.acceptedPerSec)}/s): p50 ${round(pct(s, 50), 2)} ms, p99 ${round(pct(s, 99), 2)} ms, p99.9 ${round(pct(s, 99.9), 2)} ms, max ${round(s[s.length - 1] ?? NaN, 2)} ms (${s.length} samples, ${lat.timedOut} timed out)`)
+    log(`latency at ${rate}/s (achieved ${Math.round(res.acceptedPerSec)}/s; p99 by second ${lat.perSecond.map((x) => Math.round(x.p99)).join(' ')}): p50 ${round(pct(s, 50), 2)} ms, p99 ${round(pct(s, 99), 2)} ms, p99.9 ${round(pct(s, 99.9), 2)} ms, max ${round(s[s.length - 1] ?? NaN, 2)} ms (${s.length} samples, ${lat.timedOut} timed out)`)
   }
   if (latencyOnly) {
     await prober.close()

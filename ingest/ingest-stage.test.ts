@@ -345,6 +345,27 @@ describe('embedded broker', () => {
     }
   })
 
+  it('a gateway\'s publishes are taken by ingest and fanned out to no one: retained readings leave nothing in the broker', async () => {
+    const got: string[] = []
+    const broker = await createEmbeddedBroker({
+      host: '127.0.0.1', port: 0, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), logger,
+      onPublish: async (gw, topic) => { got.push(`${gw} ${topic}`) },
+    })
+    try {
+      const c = await connect(`mqtt://127.0.0.1:${broker.port}`, 'gw-E1', 'token-e1')
+      for (let i = 0; i < 20; i++) await c.publishAsync(`sensors/E1/S${i}`, '{}', { qos: 1, retain: true })
+      await c.publishAsync('sensors/E2/E2-GAS-01', '{}', { qos: 1, retain: true }) // refused topic, still acknowledged
+      await c.publishAsync('sensors/E1', '[]', { qos: 0, retain: true })
+      await until(() => got.length === 22)
+      expect(got[0]).toBe('gw-E1 sensors/E1/S0')
+      expect(got[20]).toBe('gw-E1 sensors/E2/E2-GAS-01')
+      expect(await broker.retainedCount()).toBe(0)
+      await c.endAsync()
+    } finally {
+      await broker.close()
+    }
+  })
+
   it('allowAnonymous lets a client publish under sensors/ as gateway "anonymous"', async () => {
     const got: string[] = []
     const broker = await createEmbeddedBroker({
