@@ -25,9 +25,15 @@ export interface PipelineTracker {
   pending(): number
 }
 
+/** Where a message's origin is kept: a symbol-keyed property on the message itself rather than a
+ *  WeakMap entry per message (ephemeron entries are costly for the young-generation GC at tens of
+ *  thousands of messages a second). Symbol keys are invisible to JSON and structured clone, so the
+ *  journal, the telemetry worker and the web client never see it. */
+const ORIGIN = Symbol('yujing.origin')
+type Tagged = { [ORIGIN]?: number }
+
 export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTracker {
   let current: number | undefined // origin of the handler now running synchronously
-  const origin = new WeakMap<object, number>()
   const counts = new Map<number, number>() // seq -> deliveries outstanding; insertion order = seq order
   const groups = new Map<string, Map<string, number>>() // topic -> group -> members
   let highest = initialSeq
@@ -43,38 +49,39 @@ export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTrack
     counts.set(seq, Math.max(0, c + by)) // kept (at 0) until watermark() retires it, preserving order
   }
   const note = (seq: number): void => { if (seq > highest) highest = seq }
-  const account = (topic: string, msgs: readonly unknown[]): void => {
-    const ctx = current
-    for (const m of msgs) {
-      if (typeof m !== 'object' || m === null) continue
-      const seq = origin.get(m) ?? ctx
-      // A retired origin (already fully handled) is not tracked again: later side effects of it are
-      // not needed for its durability, and re-adding would break the seq order of `counts`.
-      if (seq === undefined || !counts.has(seq)) continue
-      origin.set(m, seq)
-      const n = live(topic)
-      if (n > 0) counts.set(seq, (counts.get(seq) ?? 0) + n)
-    }
+  const accountOne = (topic: string, m: unknown, ctx: number | undefined): void => {
+    if (typeof m !== 'object' || m === null) return
+    const seq = (m as Tagged)[ORIGIN] ?? ctx
+    // A retired origin (already fully handled) is not tracked again: later side effects of it are
+    // not needed for its durability, and re-adding would break the seq order of `counts`.
+    if (seq === undefined) return
+    const c = counts.get(seq)
+    if (c === undefined) return
+    ;(m as Tagged)[ORIGIN] = seq
+    const n = live(topic)
+    if (n > 0) counts.set(seq, c + n)
   }
-  const originOf = (msg: unknown): number | undefined => (typeof msg === 'object' && msg !== null ? origin.get(msg) : undefined)
+  const originOf = (msg: unknown): number | undefined => (typeof msg === 'object' && msg !== null ? (msg as Tagged)[ORIGIN] : undefined)
 
   const bus: Bus = {
     kind: inner.kind,
-    publish(topic, msg) { account(topic.name, [msg]); return inner.publish(topic, msg) },
-    publishMany(topic, msgs) { account(topic.name, msgs); return inner.publishMany(topic, msgs) },
+    publish(topic, msg) { accountOne(topic.name, msg, current); return inner.publish(topic, msg) },
+    publishMany(topic, msgs) { for (const m of msgs) accountOne(topic.name, m, current); return inner.publishMany(topic, msgs) },
     async subscribe<S extends TSchema>(topic: Parameters<Bus['subscribe']>[0], opts: SubscribeOptions, handler: Handler<S>) {
       let gs = groups.get(topic.name)
       if (!gs) { gs = new Map(); groups.set(topic.name, gs) }
       gs.set(opts.group, (gs.get(opts.group) ?? 0) + 1)
-      const wrapped: Handler<S> = async (msg, meta) => {
+      // Not an async function: a handler that returns synchronously costs no promise.
+      const wrapped: Handler<S> = (msg, meta) => {
         const seq = originOf(msg)
         if (seq === undefined) return handler(msg, meta)
         const outer = current
         current = seq
         let r: void | Promise<void>
         try { r = handler(msg, meta) } finally { current = outer }
-        if (r && typeof (r as Promise<void>).then === 'function') await r
-        settle(seq, -1) // not on a throw: the bus retries, or settles it as a dead letter
+        // Not on a throw or a rejection: the bus retries, or settles it as a dead letter.
+        if (r && typeof (r as Promise<void>).then === 'function') return (r as Promise<void>).then(() => settle(seq, -1))
+        settle(seq, -1)
       }
       const sub = await inner.subscribe(topic as never, {
         ...opts,
@@ -100,7 +107,7 @@ export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTrack
 
   return {
     bus,
-    tag(msg, seq) { note(seq); origin.set(msg, seq); counts.set(seq, counts.get(seq) ?? 0) },
+    tag(msg, seq) { note(seq); (msg as Tagged)[ORIGIN] = seq; counts.set(seq, counts.get(seq) ?? 0) },
     note,
     watermark() {
       // Tagged seqs with nothing pending are removed lazily, oldest first.

@@ -3,7 +3,7 @@
 // reading becomes a Rejection with a reason, a readable message and the raw text; the rest still passes.
 import { MAX_BATCH_ITEMS, QUALITIES, type Quality, type Reading, type ReadingBatch, type Rejection, type RejectionReason } from '../core/contracts/reading.js'
 import { SENSOR_UNITS, type Sensor } from '../core/contracts/registry.js'
-import { parseSensorTopic } from '../core/contracts/mqtt-topics.js'
+import { parseSensorTopic, type ParsedTopic } from '../core/contracts/mqtt-topics.js'
 import type { RegistryIndex } from '../core/registry/registry-index.js'
 import type { Deduplicator } from './dedup.js'
 import { TS_NO_OFFSET, parseIsoTimestamp } from './timestamp.js'
@@ -224,42 +224,51 @@ function checkItem(o: unknown, topicSensorId: string | null, enterpriseId: strin
   return reading
 }
 
-/** Decodes one MQTT message. Never throws. */
-export function decodeMessage(input: DecodeInput, ctx: DecodeContext): DecodeResult {
-  const { topic, payload, gatewayId, receivedAt } = input
-  const rejections: Rejection[] = []
-  const newId = ctx.newId ?? (() => `rj-${receivedAt.toString(36)}-${(idCounter = (idCounter + 1) % 0x7fffffff).toString(36)}`)
-  const reject = (reason: RejectionReason, message: string, raw: string, extra?: { enterpriseId?: string; sensorId?: string; index?: number; count?: number }): void => {
-    const r: Rejection = { id: newId(), at: receivedAt, reason, message, topic, gatewayId, raw }
-    if (extra) {
-      if (extra.enterpriseId !== undefined) r.enterpriseId = extra.enterpriseId
-      if (extra.sensorId !== undefined) r.sensorId = extra.sensorId
-      if (extra.index !== undefined) r.index = extra.index
-      if (extra.count !== undefined && extra.count > 1) r.count = extra.count
-    }
-    rejections.push(r)
+interface RejectExtra { enterpriseId?: string; sensorId?: string; index?: number; count?: number }
+
+/** Appends a rejection of this message to `list` (created on the first one: most messages have none). */
+function addRejection(list: Rejection[] | null, input: DecodeInput, ctx: DecodeContext, reason: RejectionReason, message: string, raw: string, extra?: RejectExtra): Rejection[] {
+  const id = ctx.newId ? ctx.newId() : `rj-${input.receivedAt.toString(36)}-${(idCounter = (idCounter + 1) % 0x7fffffff).toString(36)}`
+  const r: Rejection = { id, at: input.receivedAt, reason, message, topic: input.topic, gatewayId: input.gatewayId, raw }
+  if (extra) {
+    if (extra.enterpriseId !== undefined) r.enterpriseId = extra.enterpriseId
+    if (extra.sensorId !== undefined) r.sensorId = extra.sensorId
+    if (extra.index !== undefined) r.index = extra.index
+    if (extra.count !== undefined && extra.count > 1) r.count = extra.count
   }
-  const parsed = parseSensorTopic(topic)
+  const out = list ?? []
+  out.push(r)
+  return out
+}
+
+const NO_REJECTIONS: Rejection[] = []
+Object.freeze(NO_REJECTIONS)
+
+/** A whole message refused: one rejection, no batch. */
+function refused(input: DecodeInput, ctx: DecodeContext, kind: MessageKind, reason: RejectionReason, message: string, extra: RejectExtra): DecodeResult {
+  return { batch: null, rejections: addRejection(null, input, ctx, reason, message, rawOfPayload(input.payload), extra), duplicates: 0, received: 1, kind }
+}
+
+/** Decodes one MQTT message. Never throws. `parsedTopic` saves parsing the topic again when the caller did. */
+export function decodeMessage(input: DecodeInput, ctx: DecodeContext, parsedTopic?: ParsedTopic): DecodeResult {
+  const { topic, payload, gatewayId, receivedAt } = input
+  const parsed = parsedTopic ?? parseSensorTopic(topic)
   if (parsed.kind === 'invalid') {
-    reject('bad_topic', `topic "${truncate(topic)}" is not sensors/{enterpriseId}/{sensorId} (one reading) or sensors/{enterpriseId} (a batch)`, rawOfPayload(payload))
-    return { batch: null, rejections, duplicates: 0, received: 1, kind: 'invalid' }
+    return refused(input, ctx, 'invalid', 'bad_topic', `topic "${truncate(topic)}" is not sensors/{enterpriseId}/{sensorId} (one reading) or sensors/{enterpriseId} (a batch)`, {})
   }
   const enterpriseId = parsed.enterpriseId
   const single = parsed.kind === 'single'
   const topicSensorId = parsed.kind === 'single' ? parsed.sensorId : null
-  const base = { enterpriseId, sensorId: topicSensorId ?? undefined }
-  const fail = (reason: RejectionReason, message: string): DecodeResult => {
-    reject(reason, message, rawOfPayload(payload), base)
-    return { batch: null, rejections, duplicates: 0, received: 1, kind: parsed.kind }
-  }
+  const base: RejectExtra = { enterpriseId, sensorId: topicSensorId ?? undefined }
   const maxPayload = ctx.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
-  if (payload.length > maxPayload) return fail('oversize_payload', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload} bytes`)
+  if (payload.length > maxPayload) return refused(input, ctx, parsed.kind, 'oversize_payload', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload} bytes`, base)
   const reg = ctx.registry
   // A registered gateway publishes only for its own enterprise (the embedded broker passes refused
   // publishes here so they are acknowledged and recorded instead of looping on reconnects).
   const gw = reg.gateways.get(gatewayId)
-  if (gw && gw.enterpriseId !== enterpriseId) return fail('topic_forbidden', `gateway "${gatewayId}" belongs to enterprise "${gw.enterpriseId}" and may not publish to ${truncate(topic)}`)
-  if (!reg.enterprises.has(enterpriseId)) return fail('unknown_enterprise', `enterprise "${enterpriseId}" in the topic is not registered`)
+  if (gw && gw.enterpriseId !== enterpriseId) return refused(input, ctx, parsed.kind, 'topic_forbidden', `gateway "${gatewayId}" belongs to enterprise "${gw.enterpriseId}" and may not publish to ${truncate(topic)}`, base)
+  if (!reg.enterprises.has(enterpriseId)) return refused(input, ctx, parsed.kind, 'unknown_enterprise', `enterprise "${enterpriseId}" in the topic is not registered`, base)
+  let rejections: Rejection[] | null = null
 
   let doc: unknown
   const text = payload.toString('utf8')
@@ -271,21 +280,21 @@ export function decodeMessage(input: DecodeInput, ctx: DecodeContext): DecodeRes
     if (quoted !== null) {
       try { doc = JSON.parse(quoted); ok = true } catch { /* still bad */ }
     }
-    if (!ok) return fail('bad_json', `payload is not valid JSON: ${(err as Error).message}`)
+    if (!ok) return refused(input, ctx, parsed.kind, 'bad_json', `payload is not valid JSON: ${(err as Error).message}`, base)
   }
 
   let items: readonly unknown[]
   if (single) {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      return fail('bad_shape', `topic ${topic} expects one JSON object {"ts": …, "value": …}; got ${Array.isArray(doc) ? 'an array (publish batches to sensors/' + enterpriseId + ')' : show(doc)}`)
+      return refused(input, ctx, parsed.kind, 'bad_shape', `topic ${topic} expects one JSON object {"ts": …, "value": …}; got ${Array.isArray(doc) ? 'an array (publish batches to sensors/' + enterpriseId + ')' : show(doc)}`, base)
     }
     items = [doc]
   } else {
     if (!Array.isArray(doc)) {
-      return fail('bad_shape', `batch topic ${topic} expects a JSON array of {"sensorId", "ts", "value"}; for one reading publish to ${topic}/{sensorId}`)
+      return refused(input, ctx, parsed.kind, 'bad_shape', `batch topic ${topic} expects a JSON array of {"sensorId", "ts", "value"}; for one reading publish to ${topic}/{sensorId}`, base)
     }
     if (doc.length > MAX_BATCH_ITEMS) {
-      reject('batch_too_large', `batch of ${doc.length} readings exceeds the limit of ${MAX_BATCH_ITEMS}; split it`, rawOfPayload(payload), { enterpriseId, count: doc.length })
+      rejections = addRejection(rejections, input, ctx, 'batch_too_large', `batch of ${doc.length} readings exceeds the limit of ${MAX_BATCH_ITEMS}; split it`, rawOfPayload(payload), { enterpriseId, count: doc.length })
       return { batch: null, rejections, duplicates: 0, received: doc.length, kind: 'batch' }
     }
     items = doc
@@ -293,7 +302,7 @@ export function decodeMessage(input: DecodeInput, ctx: DecodeContext): DecodeRes
   const n = items.length
   const admitted = ctx.limiter ? Math.min(n, Math.max(0, ctx.limiter.take(gatewayId, n, receivedAt))) : n
   if (admitted < n) {
-    reject('rate_limited', `${n - admitted} of ${n} readings over the rate limit of gateway "${gatewayId}"`,
+    rejections = addRejection(rejections, input, ctx, 'rate_limited', `${n - admitted} of ${n} readings over the rate limit of gateway "${gatewayId}"`,
       single ? rawOfPayload(payload) : rawOfItem(items[admitted]), { ...base, index: single ? undefined : admitted, count: n - admitted })
   }
   const lim: Limits = { now: receivedAt, maxFuture: ctx.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS, maxAge: ctx.maxAgeMs ?? DEFAULT_MAX_AGE_MS }
@@ -304,12 +313,12 @@ export function decodeMessage(input: DecodeInput, ctx: DecodeContext): DecodeRes
     const res = checkItem(item, topicSensorId, enterpriseId, reg, lim)
     if (res instanceof Fail) {
       const sid = topicSensorId ?? (typeof item === 'object' && item !== null && typeof (item as { sensorId?: unknown }).sensorId === 'string' ? (item as { sensorId: string }).sensorId : undefined)
-      reject(res.reason, single ? res.message : `item ${i}: ${res.message}`, single ? rawOfPayload(payload) : rawOfItem(item), { enterpriseId, sensorId: sid, index: single ? undefined : i })
+      rejections = addRejection(rejections, input, ctx, res.reason, single ? res.message : `item ${i}: ${res.message}`, single ? rawOfPayload(payload) : rawOfItem(item), { enterpriseId, sensorId: sid, index: single ? undefined : i })
       continue
     }
     if (ctx.dedup.isDuplicate(res.sensorId, res.seq, res.ts)) { duplicates++; continue }
     out.push(res)
   }
   const batch: ReadingBatch | null = out.length ? { enterpriseId, gatewayId, receivedAt, items: out } : null
-  return { batch, rejections, duplicates, received: n, kind: parsed.kind }
+  return { batch, rejections: rejections ?? NO_REJECTIONS, duplicates, received: n, kind: parsed.kind }
 }

@@ -7,7 +7,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { Logger } from '../core/runtime/logger.js'
 import type { RegistryHolder } from '../core/registry/registry-holder.js'
 import { AppError, errorMessage } from '../core/runtime/errors.js'
-import { MQTT_ROOT, parseSensorTopic } from '../core/contracts/mqtt-topics.js'
+import { MQTT_ROOT, parseSensorTopic, type ParsedTopic } from '../core/contracts/mqtt-topics.js'
 import { cachedVerifier } from './credentials.js'
 
 export interface EmbeddedBrokerOptions {
@@ -16,7 +16,8 @@ export interface EmbeddedBrokerOptions {
   registry: RegistryHolder
   /** Let clients connect without credentials (they may publish to any sensors/ topic). Default false. */
   allowAnonymous?: boolean
-  onPublish: (gatewayId: string, topic: string, payload: Buffer, qos: number) => Promise<void>
+  /** `parsedTopic` is the topic as parsed for the authorization check (so it is not parsed twice). */
+  onPublish: (gatewayId: string, topic: string, payload: Buffer, qos: number, parsedTopic: ParsedTopic) => Promise<void>
   logger: Logger
 }
 
@@ -59,6 +60,13 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   const refusedLog = new Map<string, { at: number; n: number }>()
   const gatewayOf = new WeakMap<Client, string>()
   const verify = cachedVerifier()
+
+  /** QoS 0 cannot be redelivered anyway; with QoS 1 the error drops the connection without PUBACK so
+   *  the gateway sends the message again. */
+  const ingestFailed = (err: unknown, gatewayId: string, topic: string, qos: number, callback: (err: Error | null) => void): void => {
+    logger.error({ err, gateway: gatewayId, topic }, 'ingest failed for an MQTT message; not acknowledged')
+    callback(qos > 0 ? new Error('ingest unavailable') : null)
+  }
 
   const broker = await Aedes.createBroker({
     authenticate(client, username, password, done) {
@@ -109,19 +117,11 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
       const payload = typeof raw === 'string' ? Buffer.from(raw) : raw
       let p: Promise<void>
       try {
-        p = opts.onPublish(gatewayId, topic, payload, packet.qos)
+        p = opts.onPublish(gatewayId, topic, payload, packet.qos, parsed)
       } catch (err) {
         p = Promise.reject(err)
       }
-      p.then(
-        () => callback(null),
-        (err) => {
-          logger.error({ err, gateway: gatewayId, topic }, 'ingest failed for an MQTT message; not acknowledged')
-          // QoS 0 cannot be redelivered anyway; with QoS 1 the error drops the connection without
-          // PUBACK so the gateway sends the message again.
-          callback(packet.qos > 0 ? new Error('ingest unavailable') : null)
-        },
-      )
+      p.then(() => callback(null), (err: unknown) => ingestFailed(err, gatewayId, topic, packet.qos, callback))
     },
     authorizeSubscribe(client, sub, callback) {
       const gatewayId = gatewayOf.get(client)

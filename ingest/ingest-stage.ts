@@ -13,6 +13,7 @@ import type { Logger } from '../core/runtime/logger.js'
 import type { Clock, TimerHandle } from '../core/runtime/clock.js'
 import type { Stage } from '../core/runtime/stage.js'
 import { errorMessage } from '../core/runtime/errors.js'
+import type { ParsedTopic } from '../core/contracts/mqtt-topics.js'
 import { decodeMessage, type DecodeContext, type DecodeResult } from './decode.js'
 import { createDeduplicator } from './dedup.js'
 import { createRateLimiter, registryRates, DEFAULT_GATEWAY_RATE } from './rate-limit.js'
@@ -66,7 +67,7 @@ export interface IngestDeps {
 export type IngestStage = Stage & {
   mqttPort(): number | undefined
   /** The message handler (what the broker/source calls); exposed for benchmarks and tests. QoS defaults to 1. */
-  handle(gatewayId: string, topic: string, payload: Buffer, qos?: number): Promise<void>
+  handle(gatewayId: string, topic: string, payload: Buffer, qos?: number, parsedTopic?: ParsedTopic): Promise<void>
 }
 
 export function createIngestStage(deps: IngestDeps): IngestStage {
@@ -126,14 +127,8 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   let held = 0
   const shedAbove = Math.max(1, options.qos0ShedAboveReadings ?? 50_000)
   let shedSeq = 0
-  async function handle(gatewayId: string, topic: string, payload: Buffer, qos = 1): Promise<void> {
-    pending++
-    try {
-      await handleOne(gatewayId, topic, payload, qos)
-    } finally {
-      pending--
-    }
-  }
+  /** One context for every message (the registry is refreshed per message: it can be replaced). */
+  const ctx: DecodeContext = { ...ctxBase, registry: registry.current() }
 
   // Shedding must cost less than handling, or a flood of QoS 0 (10,000 connections can put millions of
   // readings in the kernel's socket buffers) keeps the process busy long after it stopped: counted per
@@ -154,54 +149,60 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
     keepRejections([r])
   }
 
-  async function handleOne(gatewayId: string, topic: string, payload: Buffer, qos: number): Promise<void> {
-    const t0 = performance.now()
-    const receivedAt = clock.now()
-    if (qos === 0 && held >= shedAbove) { shed(gatewayId, topic, payload, receivedAt); return }
-    let res: DecodeResult
+  async function handle(gatewayId: string, topic: string, payload: Buffer, qos = 1, parsedTopic?: ParsedTopic): Promise<void> {
+    pending++
     try {
-      res = decodeMessage({ topic, payload, gatewayId, receivedAt }, { ...ctxBase, registry: registry.current() })
-    } catch (err) {
-      // decodeMessage must never throw; if it does, the message becomes a rejection instead of a poison
-      // message the gateway would resend forever (a QoS 1 message that throws is never acknowledged).
-      logger.error({ err: errorMessage(err), gateway: gatewayId, topic }, 'decoder failed on a message; rejected as bad_shape')
-      res = { batch: null, duplicates: 0, received: 1, kind: 'invalid', rejections: [{
-        id: `rj-${receivedAt.toString(36)}-x${(decodeFailures++).toString(36)}`, at: receivedAt, reason: 'bad_shape',
-        message: `payload could not be decoded: ${errorMessage(err).slice(0, 200)}`, topic, gatewayId,
-        raw: payload.subarray(0, 512).toString('utf8'),
-      }] }
-    }
-    kinds(res.kind).inc()
-    if (metrics.perGateway) received(gatewayId).inc(res.received)
-    else metrics.readingsReceived.inc(res.received)
-    if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)
-    let kept: Rejection[] | undefined
-    for (const r of res.rejections) {
-      rejected(r.reason).inc(r.count ?? 1)
-      if (keep(r)) (kept ??= []).push(r)
-    }
-    // Journal first (queued; written with this event-loop turn's other messages): the message is
-    // acknowledged only once its entry is written, and if the write fails it is not acknowledged.
-    const journaled = deps.journal && (res.batch || kept) ? (deps.journal.record(res.batch, kept ?? []), true) : false
-    // Both publishes are enqueued synchronously (per-key order holds across concurrent messages).
-    const pBatch = res.batch ? bus.publish(topics.readings, res.batch) : undefined
-    if (kept) keepRejections(kept)
-    if (pBatch) {
-      const n = res.batch!.items.length
-      held += n
+      const t0 = performance.now()
+      const receivedAt = clock.now()
+      if (qos === 0 && held >= shedAbove) { shed(gatewayId, topic, payload, receivedAt); return }
+      let res: DecodeResult
       try {
-        await pBatch
+        ctx.registry = registry.current()
+        res = decodeMessage({ topic, payload, gatewayId, receivedAt }, ctx, parsedTopic)
       } catch (err) {
-        // Not acknowledged, so the gateway will send it again: that copy must not count as a duplicate.
-        for (const r of res.batch!.items) dedup.unmark(r.sensorId, r.seq, r.ts)
-        throw err
-      } finally {
-        held -= n
+        // decodeMessage must never throw; if it does, the message becomes a rejection instead of a poison
+        // message the gateway would resend forever (a QoS 1 message that throws is never acknowledged).
+        logger.error({ err: errorMessage(err), gateway: gatewayId, topic }, 'decoder failed on a message; rejected as bad_shape')
+        res = { batch: null, duplicates: 0, received: 1, kind: 'invalid', rejections: [{
+          id: `rj-${receivedAt.toString(36)}-x${(decodeFailures++).toString(36)}`, at: receivedAt, reason: 'bad_shape',
+          message: `payload could not be decoded: ${errorMessage(err).slice(0, 200)}`, topic, gatewayId,
+          raw: payload.subarray(0, 512).toString('utf8'),
+        }] }
       }
-      metrics.readingsAccepted.inc(n)
+      kinds(res.kind).inc()
+      if (metrics.perGateway) received(gatewayId).inc(res.received)
+      else metrics.readingsReceived.inc(res.received)
+      if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)
+      let kept: Rejection[] | undefined
+      for (const r of res.rejections) {
+        rejected(r.reason).inc(r.count ?? 1)
+        if (keep(r)) (kept ??= []).push(r)
+      }
+      // Journal first (queued; written with this event-loop turn's other messages): the message is
+      // acknowledged only once its entry is written, and if the write fails it is not acknowledged.
+      const journaled = deps.journal && (res.batch || kept) ? (deps.journal.record(res.batch, kept ?? []), true) : false
+      // Both publishes are enqueued synchronously (per-key order holds across concurrent messages).
+      const pBatch = res.batch ? bus.publish(topics.readings, res.batch) : undefined
+      if (kept) keepRejections(kept)
+      if (pBatch) {
+        const n = res.batch!.items.length
+        held += n
+        try {
+          await pBatch
+        } catch (err) {
+          // Not acknowledged, so the gateway will send it again: that copy must not count as a duplicate.
+          for (const r of res.batch!.items) dedup.unmark(r.sensorId, r.seq, r.ts)
+          throw err
+        } finally {
+          held -= n
+        }
+        metrics.readingsAccepted.inc(n)
+      }
+      if (journaled) await deps.journal!.durable()
+      latency.observe((performance.now() - t0) / 1000)
+    } finally {
+      pending--
     }
-    if (journaled) await deps.journal!.durable()
-    latency.observe((performance.now() - t0) / 1000)
   }
 
   let broker: EmbeddedBroker | undefined
