@@ -147,7 +147,8 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
   async function publishWarning(w: Warning): Promise<void> {
     try {
       await bus.publish(topics.warnings, w)
-      if (unpublished.get(w.id) === w) unpublished.delete(w.id)
+      const pending = unpublished.get(w.id)
+      if (pending && pending.version <= w.version) unpublished.delete(w.id) // an older failed version is superseded
     } catch (err) {
       // keep only the newest version; the timer retries
       const pending = unpublished.get(w.id)
@@ -155,6 +156,18 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
       logger.error({ id: w.id, err: errorMessage(err) }, 'warning change persisted but not published; will retry')
     }
   }
+
+  // A warning change is published without holding the consumer for the bus's acknowledgement (over
+  // Kafka that was a produce round trip per finding, and the findings group fell behind at a few hundred
+  // warnings a second). The bus takes publishes in call order, so versions of a warning stay in order;
+  // the input offsets are committed only once the publishes before them are acknowledged (beforeCommit).
+  const publishing = new Set<Promise<void>>()
+  function publishSoon(w: Warning): void {
+    const p = publishWarning(w) // never rejects: a failure is kept in `unpublished` and retried by the timer
+    publishing.add(p)
+    void tracked(p).then(() => { publishing.delete(p) })
+  }
+  const published = async (): Promise<void> => { if (publishing.size) await Promise.all([...publishing]) }
 
   /** A store that is down (PostgreSQL restarting, a network cut) must delay a warning, never lose it:
    * retry retriable store errors with backoff for as long as it takes, holding this consumer (so order
@@ -188,7 +201,7 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
       tails.delete(w.dedupKey)
     }
     risk.update(w)
-    await publishWarning(w)
+    publishSoon(w)
     if (events.length) {
       for (const e of events) {
         metrics.warningChanges.inc({ type: e.type })
@@ -325,8 +338,8 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
         recent = await stores.warnings.list({ status: ['closed'], level: [1], since: clock.now() - burstWindowMs, limit: 1000 })
       } catch (err) { logger.warn({ err: errorMessage(err) }, 'recent level-1 warnings not loaded: burst count starts at zero') }
       await risk.start(open, recent)
-      subs.push(await bus.subscribe(topics.findings, { group: 'alerting' }, onFinding))
-      subs.push(await bus.subscribe(topics.commands, { group: 'alerting' }, onCommand))
+      subs.push(await bus.subscribe(topics.findings, { group: 'alerting', beforeCommit: published }, onFinding))
+      subs.push(await bus.subscribe(topics.commands, { group: 'alerting', beforeCommit: published }, onCommand))
       timer = clock.setInterval(onTimer, o.escalationCheckMs ?? 1000)
       started = true
       logger.info({ open: byId.size }, 'alerting started')
