@@ -8,6 +8,7 @@ import type { RiskState } from '../core/contracts/risk.js'
 import type { Warning } from '../core/contracts/warning.js'
 import { topics } from '../core/contracts/topics.js'
 import { createMemoryBus } from '../core/bus/memory-bus.js'
+import type { Bus, MessageMeta } from '../core/bus/bus.js'
 import { createRegistryHolder } from '../core/registry/registry-holder.js'
 import { fakeClock } from '../core/runtime/clock.js'
 import { createLogger } from '../core/runtime/logger.js'
@@ -311,5 +312,51 @@ describe('alerting stage: restart', () => {
     await c.finding({ level: 2 })
     expect(c.last().id).toBe(warningId(KEY, 2))
     await c.stage.stop()
+  })
+})
+
+describe('alerting over a bus with round trips (Kafka)', () => {
+  it('a finding is handled without waiting for its warning to be acknowledged; the findings commit waits for it', async () => {
+    const clock = fakeClock(T0)
+    const inner = createMemoryBus()
+    const acks: (() => void)[] = []
+    const published: Warning[] = []
+    let findings: { handler: (f: Finding, meta: MessageMeta) => void | Promise<void>; beforeCommit?: () => Promise<void> } | undefined
+    const slowBus: Bus = {
+      ...inner,
+      kind: 'kafka',
+      async publish(topic, msg) {
+        if (topic.name !== topics.warnings.name) return inner.publish(topic, msg)
+        published.push(msg as unknown as Warning)
+        await new Promise<void>((r) => acks.push(r))
+      },
+      async subscribe(topic, opts, handler) {
+        if (topic.name === topics.findings.name) findings = { handler: handler as never, beforeCommit: opts.beforeCommit }
+        return inner.subscribe(topic, opts, handler)
+      },
+    }
+    const stage = createAlertingStage({ bus: slowBus, registry: createRegistryHolder(testRegistry()), stores: makeStores(), metrics: createMetrics({ defaults: false }), logger: createLogger({ level: 'silent' }), clock })
+    await stage.start()
+    try {
+      expect(findings?.beforeCommit).toBeTypeOf('function')
+      const meta: MessageMeta = { topic: 'findings', key: 'E1', offset: '0', partition: 0 }
+      const f = (level: Finding['level'], value: number): Finding => ({ key: KEY, kind: 'threshold', ruleId: 'ch4_threshold', enterpriseId: 'E1', sensorId: 'E1-CH4-01', regionId: 'G1', active: level !== null, title: 'CH4 超限', at: clock.now(), value, threshold: 1.0, level })
+      await findings!.handler(f(2, 1.2), meta) // raised
+      clock.advance(1000)
+      await findings!.handler(f(1, 1.6), meta) // escalated, while the first change is still unacknowledged
+      expect(published.map((w) => [w.level, w.version])).toEqual([[2, 1], [1, 2]]) // in order
+      let committed = false
+      const commit = findings!.beforeCommit!().then(() => { committed = true })
+      acks.shift()!()
+      await new Promise((r) => setImmediate(r))
+      expect(committed).toBe(false)
+      acks.shift()!()
+      await commit
+      expect(committed).toBe(true)
+    } finally {
+      for (const a of acks) a()
+      await stage.stop()
+      await inner.close()
+    }
   })
 })

@@ -11,6 +11,7 @@ import { AppError } from '../runtime/errors.js'
 import type { Bus, DeadLetter, MessageMeta } from './bus.js'
 import { busContract } from './bus.contract.js'
 import { createKafkaBus, type KafkaBusOptions } from './kafka-bus.js'
+import { Kafka, logLevel } from 'kafkajs'
 
 // Joining a Kafka consumer group takes seconds (rebalance), not microseconds: allow for it.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 })
@@ -123,6 +124,30 @@ if (!brokers.length && required) {
       await sub.unsubscribe()
       expect(again).toEqual([])
     }, 120_000)
+
+    it('commits handled offsets on an interval, not after every batch; drain() commits what is left', async () => {
+      const bus = await makeBus({ commitIntervalMs: 60_000 })
+      const prefix = `yujing.${runId}.${seq}.`
+      const admin = new Kafka({ brokers, clientId: `yujing-test-admin-${runId}`, logLevel: logLevel.NOTHING }).admin()
+      await admin.connect()
+      try {
+        const seen: number[] = []
+        await bus.subscribe(orders, { group: 'interval' }, (m) => { seen.push(m.n) })
+        for (let n = 1; n <= 5; n++) { // one message per fetched batch
+          await bus.publish(orders, { enterpriseId: 'e7', n })
+          await until(() => seen.length === n, 30_000, `message ${n}`)
+        }
+        const committed = async (): Promise<number> => {
+          const [t] = await admin.fetchOffsets({ groupId: `${prefix}interval.orders`, topics: [`${prefix}orders`] })
+          return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0)
+        }
+        expect(await committed()).toBe(0) // five batches handled, no commit yet
+        await bus.drain(30_000)
+        expect(await committed()).toBe(5)
+      } finally {
+        await admin.disconnect()
+      }
+    })
 
     it('commits offsets only after beforeCommit resolved; when it throws, the messages since the last commit come again', async () => {
       const bus = await makeBus()
