@@ -29,8 +29,13 @@ export async function startNodeRed(dir: string, mqttPort: number, threshold: num
   writeFileSync(flowFile, JSON.stringify([
     { id: 'tab1', type: 'tab', label: 'bench' },
     { id: 'broker1', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(mqttPort), clientid: 'bench-node-red', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
-    { id: 'in1', type: 'mqtt in', z: 'tab1', name: '', topic: 'sensors/#', qos: '1', datatype: 'utf8', broker: 'broker1', nl: false, rap: true, rh: 0, inputs: 0, wires: [['json1']] },
+    // One reading per message on sensors/{e}/{s}; a JSON array of readings on sensors/{e}, split into one
+    // message per reading before the same threshold switch (the same readings yujing evaluates).
+    { id: 'in1', type: 'mqtt in', z: 'tab1', name: '', topic: 'sensors/+/+', qos: '1', datatype: 'utf8', broker: 'broker1', nl: false, rap: true, rh: 0, inputs: 0, wires: [['json1']] },
     { id: 'json1', type: 'json', z: 'tab1', property: 'payload', action: 'obj', pretty: false, wires: [['sw1']] },
+    { id: 'in2', type: 'mqtt in', z: 'tab1', name: '', topic: 'sensors/+', qos: '1', datatype: 'utf8', broker: 'broker1', nl: false, rap: true, rh: 0, inputs: 0, wires: [['json2']] },
+    { id: 'json2', type: 'json', z: 'tab1', property: 'payload', action: 'obj', pretty: false, wires: [['split2']] },
+    { id: 'split2', type: 'split', z: 'tab1', splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false, addname: '', wires: [['sw1']] },
     { id: 'sw1', type: 'switch', z: 'tab1', property: 'payload.value', propertyType: 'msg', rules: [{ t: 'gte', v: String(threshold), vt: 'num' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, wires: [['cross1'], ['norm1']] },
     { id: 'cross1', type: 'function', z: 'tab1', name: 'count crossing', func: "global.set('crossing', (global.get('crossing') || 0) + 1); return null;", outputs: 1, wires: [[]] },
     { id: 'norm1', type: 'function', z: 'tab1', name: 'count normal', func: "global.set('normal', (global.get('normal') || 0) + 1); return null;", outputs: 1, wires: [[]] },
