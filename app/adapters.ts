@@ -26,6 +26,7 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
         partitions: cfg.partitions,
         replicationFactor: cfg.replicationFactor,
         ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
+        ...(cfg.commitIntervalMs !== undefined ? { commitIntervalMs: cfg.commitIntervalMs } : {}),
         logger: deps.logger,
         // `<topic>.dlq` is the contract's rejection stream for readings; the bus's own dead letters
         // (messages a consumer kept failing on) go to `<topic>.deadletter`.

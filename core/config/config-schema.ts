@@ -70,6 +70,9 @@ export const Config = Type.Object({
       /** How long a silent consumer keeps its partitions (KAFKA_SESSION_TIMEOUT_MS): the bound on how long
        * a crashed rules instance's enterprises wait for another instance. */
       sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 6000, maximum: 300_000 })),
+      /** How often consumers commit handled offsets (KAFKA_COMMIT_INTERVAL_MS, default 1000): at most this
+       * much is handled again after a crash; committing after every batch costs a round trip per hop. */
+      commitIntervalMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
     }, closed),
   ]),
   store: Type.Union([

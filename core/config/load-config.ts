@@ -82,7 +82,7 @@ function fromEnv(env: NodeJS.ProcessEnv, cfg: Json): Json {
     if (env.MQTT_HOST) set({ mqtt: { host: env.MQTT_HOST } })
     if (env.MQTT_PORT) set({ mqtt: { port: num('MQTT_PORT', env.MQTT_PORT) } })
   }
-  if (env.KAFKA_BROKERS) set({ bus: { kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), clientId: 'yujing', topicPrefix: env.KAFKA_TOPIC_PREFIX ?? 'yujing.', partitions: env.KAFKA_PARTITIONS ? num('KAFKA_PARTITIONS', env.KAFKA_PARTITIONS) : 6, replicationFactor: env.KAFKA_REPLICATION_FACTOR ? num('KAFKA_REPLICATION_FACTOR', env.KAFKA_REPLICATION_FACTOR) : 1, ...(env.KAFKA_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: num('KAFKA_SESSION_TIMEOUT_MS', env.KAFKA_SESSION_TIMEOUT_MS) } : {}) } })
+  if (env.KAFKA_BROKERS) set({ bus: { kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), clientId: 'yujing', topicPrefix: env.KAFKA_TOPIC_PREFIX ?? 'yujing.', partitions: env.KAFKA_PARTITIONS ? num('KAFKA_PARTITIONS', env.KAFKA_PARTITIONS) : 6, replicationFactor: env.KAFKA_REPLICATION_FACTOR ? num('KAFKA_REPLICATION_FACTOR', env.KAFKA_REPLICATION_FACTOR) : 1, ...(env.KAFKA_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: num('KAFKA_SESSION_TIMEOUT_MS', env.KAFKA_SESSION_TIMEOUT_MS) } : {}), ...(env.KAFKA_COMMIT_INTERVAL_MS ? { commitIntervalMs: num('KAFKA_COMMIT_INTERVAL_MS', env.KAFKA_COMMIT_INTERVAL_MS) } : {}) } })
   if (env.DATABASE_URL) set({ store: { kind: 'postgres', url: env.DATABASE_URL, ...(env.DATABASE_SCHEMA ? { schema: env.DATABASE_SCHEMA } : {}) } })
   if (env.INFLUX_URL) set({ telemetry: { kind: 'influx', url: env.INFLUX_URL, token: env.INFLUX_TOKEN ?? '', org: env.INFLUX_ORG ?? 'yujing', bucket: env.INFLUX_BUCKET ?? 'yujing' } })
   if (env.YUJING_WEBHOOKS) {
