@@ -143,7 +143,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
       await sink.subscribeAsync('sensors/#', { qos: l.qos })
       perMsg = l.batch
       const p = spec(l, [{ rate: 0, durationMs: scale.phaseMs }])
-      const r = await measured(gen, p, async () => received, (c, g) => c >= g.acked || Date.now() - lastMsgAt > 1000, 20_000)
+      const r = await measured(gen, p, async () => received, (c, g, c0) => c - c0 >= g.acked || Date.now() - lastMsgAt > 1000, 20_000)
       const d = durOf(p) / 1000
       raw[l.name] = {
         load: l.name, durationS: d, published: r.g.published, acked: r.g.acked,
@@ -183,7 +183,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
           for (let rate = 12_500, refined = false; rate <= 3_200_000;) {
             const p = spec(l, [{ rate, durationMs: stepMs }])
             let last = -1
-            const r = await measured(gen, p, () => nr.count(), (c, g) => { const done = c - last === 0 || c >= g.acked; last = c; return done }, 5000)
+            const r = await measured(gen, p, () => nr.count(), (c, g, c0) => { const done = c - c0 >= g.acked || c === last; last = c; return done }, 5000)
             const d = stepMs / 1000
             // Kept up: everything acknowledged to the generator was through the flow within 1.5 s of the step's end.
             const keptUp = r.c2 - r.c0 >= r.g.acked && r.drainMs <= 1500
