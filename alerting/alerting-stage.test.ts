@@ -8,7 +8,8 @@ import type { RiskState } from '../core/contracts/risk.js'
 import type { Warning } from '../core/contracts/warning.js'
 import { topics } from '../core/contracts/topics.js'
 import { createMemoryBus } from '../core/bus/memory-bus.js'
-import type { Bus, MessageMeta } from '../core/bus/bus.js'
+import type { MessageMeta } from '../core/bus/bus.js'
+import { roundTripBus } from '../core/bus/testing/round-trip-bus.js'
 import { createRegistryHolder } from '../core/registry/registry-holder.js'
 import { fakeClock } from '../core/runtime/clock.js'
 import { createLogger } from '../core/runtime/logger.js'
@@ -318,45 +319,30 @@ describe('alerting stage: restart', () => {
 describe('alerting over a bus with round trips (Kafka)', () => {
   it('a finding is handled without waiting for its warning to be acknowledged; the findings commit waits for it', async () => {
     const clock = fakeClock(T0)
-    const inner = createMemoryBus()
-    const acks: (() => void)[] = []
-    const published: Warning[] = []
-    let findings: { handler: (f: Finding, meta: MessageMeta) => void | Promise<void>; beforeCommit?: () => Promise<void> } | undefined
-    const slowBus: Bus = {
-      ...inner,
-      kind: 'kafka',
-      async publish(topic, msg) {
-        if (topic.name !== topics.warnings.name) return inner.publish(topic, msg)
-        published.push(msg as unknown as Warning)
-        await new Promise<void>((r) => acks.push(r))
-      },
-      async subscribe(topic, opts, handler) {
-        if (topic.name === topics.findings.name) findings = { handler: handler as never, beforeCommit: opts.beforeCommit }
-        return inner.subscribe(topic, opts, handler)
-      },
-    }
-    const stage = createAlertingStage({ bus: slowBus, registry: createRegistryHolder(testRegistry()), stores: makeStores(), metrics: createMetrics({ defaults: false }), logger: createLogger({ level: 'silent' }), clock })
+    const rt = roundTripBus(topics.findings, topics.warnings)
+    const stage = createAlertingStage({ bus: rt.bus, registry: createRegistryHolder(testRegistry()), stores: makeStores(), metrics: createMetrics({ defaults: false }), logger: createLogger({ level: 'silent' }), clock })
     await stage.start()
     try {
-      expect(findings?.beforeCommit).toBeTypeOf('function')
+      const findings = rt.input()
+      expect(findings.beforeCommit).toBeTypeOf('function')
       const meta: MessageMeta = { topic: 'findings', key: 'E1', offset: '0', partition: 0 }
       const f = (level: Finding['level'], value: number): Finding => ({ key: KEY, kind: 'threshold', ruleId: 'ch4_threshold', enterpriseId: 'E1', sensorId: 'E1-CH4-01', regionId: 'G1', active: level !== null, title: 'CH4 超限', at: clock.now(), value, threshold: 1.0, level })
-      await findings!.handler(f(2, 1.2), meta) // raised
+      await findings.handler(f(2, 1.2), meta) // raised
       clock.advance(1000)
-      await findings!.handler(f(1, 1.6), meta) // escalated, while the first change is still unacknowledged
-      expect(published.map((w) => [w.level, w.version])).toEqual([[2, 1], [1, 2]]) // in order
+      await findings.handler(f(1, 1.6), meta) // escalated, while the first change is still unacknowledged
+      expect(rt.published.map((w) => [w.level, w.version])).toEqual([[2, 1], [1, 2]]) // in order
       let committed = false
-      const commit = findings!.beforeCommit!().then(() => { committed = true })
-      acks.shift()!()
+      const commit = findings.beforeCommit!().then(() => { committed = true })
+      rt.ackOne()
       await new Promise((r) => setImmediate(r))
       expect(committed).toBe(false)
-      acks.shift()!()
+      rt.ackOne()
       await commit
       expect(committed).toBe(true)
     } finally {
-      for (const a of acks) a()
+      rt.ackAll()
       await stage.stop()
-      await inner.close()
+      await rt.close()
     }
   })
 })

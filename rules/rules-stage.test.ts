@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Compile } from 'typebox/compile'
 import type { Bus, MessageMeta } from '../core/bus/bus.js'
 import { createMemoryBus } from '../core/bus/memory-bus.js'
+import { roundTripBus } from '../core/bus/testing/round-trip-bus.js'
 import { Finding } from '../core/contracts/finding.js'
 import type { Quality, Reading, ReadingBatch } from '../core/contracts/reading.js'
 import { topics } from '../core/contracts/topics.js'
@@ -182,45 +183,31 @@ describe('rules stage over the memory bus', () => {
 
 describe('rules over a bus with round trips (Kafka)', () => {
   it('the readings handler does not wait for each finding to be acknowledged; the readings commit waits for all of them', async () => {
-    const inner = createMemoryBus()
-    const acks: (() => void)[] = []
-    const published: string[] = []
-    let readings: { handler: (b: ReadingBatch, meta: MessageMeta) => void | Promise<void>; beforeCommit?: () => Promise<void> } | undefined
-    const slowBus: Bus = {
-      ...inner,
-      kind: 'kafka',
-      async publishMany(topic, msgs) {
-        if (topic.name !== topics.findings.name) return inner.publishMany(topic, msgs)
-        for (const f of msgs as unknown as Finding[]) published.push(f.key)
-        await new Promise<void>((r) => acks.push(r)) // acknowledged when the test says so
-      },
-      async subscribe(topic, opts, handler) {
-        if (topic.name === topics.readings.name) readings = { handler: handler as never, beforeCommit: opts.beforeCommit }
-        return inner.subscribe(topic, opts, handler)
-      },
-    }
-    const s = createRulesStage({ bus: slowBus, registry: holder, metrics: createMetrics({ defaults: false }), logger: createLogger({ level: 'silent' }), clock })
+    const rt = roundTripBus(topics.readings, topics.findings)
+    const s = createRulesStage({ bus: rt.bus, registry: holder, metrics: createMetrics({ defaults: false }), logger: createLogger({ level: 'silent' }), clock })
     await s.start()
     try {
-      expect(readings?.beforeCommit).toBeTypeOf('function')
+      const readings = rt.input()
+      expect(readings.beforeCommit).toBeTypeOf('function')
       const batch = (sensorId: string, value: number): ReadingBatch => ({ enterpriseId: 'E1001', gatewayId: 'gw-E1001', receivedAt: clock.now(), items: [{ sensorId, type: 'ch4', ts: clock.now(), value, quality: 'ok' }] })
       const meta: MessageMeta = { topic: 'readings', key: 'E1001', offset: '0', partition: 0 }
       // Two readings that each raise a finding: both handled while the first publish is unacknowledged.
-      await readings!.handler(batch('E1001-CH4-01', 1.6), meta)
-      await readings!.handler(batch('E1001-CH4-02', 1.6), meta)
-      expect(published).toEqual(['E1001-CH4-01|threshold'])
+      await readings.handler(batch('E1001-CH4-01', 1.6), meta)
+      await readings.handler(batch('E1001-CH4-02', 1.6), meta)
+      expect(rt.published.map((f) => f.key)).toEqual(['E1001-CH4-01|threshold'])
       let committed = false
-      const commit = readings!.beforeCommit!().then(() => { committed = true })
-      acks.shift()!()
+      const commit = readings.beforeCommit!().then(() => { committed = true })
+      rt.ackOne()
       await new Promise((r) => setImmediate(r))
-      expect(published).toEqual(['E1001-CH4-01|threshold', 'E1001-CH4-02|threshold'])
+      expect(rt.published.map((f) => f.key)).toEqual(['E1001-CH4-01|threshold', 'E1001-CH4-02|threshold'])
       expect(committed).toBe(false) // the second is not acknowledged yet
-      acks.shift()!()
+      rt.ackOne()
       await commit
       expect(committed).toBe(true)
     } finally {
+      rt.ackAll()
       await s.stop()
-      await inner.close()
+      await rt.close()
     }
   })
 })
