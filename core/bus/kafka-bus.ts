@@ -256,8 +256,8 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
 
   async function handleBatch(m: Member, sub: SubscribeOptions, topicName: string, handler: Handler<TSchema>, p: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = p
-    // With beforeCommit, a handled offset is resolved (committable, also by kafkajs on a rebalance) only
-    // after beforeCommit made its effect durable.
+    // With beforeCommit, a handled offset is resolved (kafkajs' fetch position) and recorded for
+    // commitHandled only after beforeCommit made its effect durable.
     let handled: string | null = null
     const resolveOffset = (offset: string): void => {
       if (sub.beforeCommit) handled = offset
@@ -466,6 +466,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       async unsubscribe() {
         if (member.closed) return
         await commitHandled(member)
+        await commitHandled(member) // what was handled while a commit already in flight went out
         member.closed = true
         members.delete(member)
         await consumer.disconnect().catch(() => undefined)
@@ -542,6 +543,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       for (let i = 0; i < 200 && [...outs.values()].some((o) => o.flushing || o.queue.length); i++) await new Promise((r) => setTimeout(r, 25))
       closed = true
       await commitAll().catch(() => undefined)
+      await commitAll().catch(() => undefined) // what was handled while a commit already in flight went out
       const ms = [...members]
       members.clear()
       await Promise.allSettled(ms.map(async (m) => { m.closed = true; await m.consumer.disconnect() }))
