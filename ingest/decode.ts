@@ -241,8 +241,8 @@ function addRejection(list: Rejection[] | null, input: DecodeInput, ctx: DecodeC
   return out
 }
 
-const NO_REJECTIONS: Rejection[] = []
-Object.freeze(NO_REJECTIONS)
+/** Shared by every clean message (frozen: nobody may add to it). */
+const NO_REJECTIONS = Object.freeze([]) as readonly Rejection[] as Rejection[]
 
 /** A whole message refused: one rejection, no batch. */
 function refused(input: DecodeInput, ctx: DecodeContext, kind: MessageKind, reason: RejectionReason, message: string, extra: RejectExtra): DecodeResult {
