@@ -75,7 +75,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
   const rawBus = await createBus(config.bus, { logger: stageLogger(logger, 'bus'), metrics, instanceId: config.instanceId })
   // With Kafka, Kafka is the durable log; the in-process bus needs the journal to survive a crash.
   const durable: DurableIngest | undefined = rawBus.kind === 'memory' && roles.has('ingest') && roles.has('rules') && opts.journal !== false && config.ingest.journal
-    ? createDurableIngest({ bus: rawBus, rejections: stores.rejections, dataDir: config.dataDir, clock, logger: stageLogger(logger, 'journal'), options: opts.journal || { fsync: config.ingest.journalFsync } })
+    ? createDurableIngest({ bus: rawBus, rejections: stores.rejections, dataDir: config.dataDir, clock, logger: stageLogger(logger, 'journal'), options: opts.journal || { fsync: config.ingest.journalFsync, groupCommitMs: config.ingest.journalGroupCommitMs } })
     : undefined
   if (rawBus.kind === 'memory' && roles.has('ingest') && roles.has('rules') && !config.ingest.journal) {
     logger.warn('ingest journal off (YUJING_JOURNAL=0): a crash loses readings that were already acknowledged')

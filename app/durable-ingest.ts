@@ -17,6 +17,8 @@ import type { HistoryCheckpoint } from './history-writer.js'
 export interface DurableIngestOptions {
   /** fsync every append (power-loss durability). Default false: a process crash loses nothing without it. */
   fsync?: boolean
+  /** See ReadingJournalOptions.groupCommitMs (default 2 ms). */
+  groupCommitMs?: number
   segmentBytes?: number
   /** Rejection-store checkpoint interval; default 500 ms. */
   checkpointMs?: number
@@ -38,7 +40,7 @@ export interface DurableIngest {
 export function createDurableIngest(deps: { bus: Bus; rejections: RejectionStore; dataDir: string; clock: Clock; logger: Logger; options?: DurableIngestOptions }): DurableIngest {
   const { rejections, clock, logger } = deps
   const o = deps.options ?? {}
-  const raw = openReadingJournal({ dir: join(deps.dataDir, 'journal'), fsync: o.fsync, segmentBytes: o.segmentBytes, logger })
+  const raw = openReadingJournal({ dir: join(deps.dataDir, 'journal'), fsync: o.fsync, groupCommitMs: o.groupCommitMs, segmentBytes: o.segmentBytes, logger })
   const tracker = createPipelineTracker(deps.bus, raw.lastSeq())
   const bus = tracker.bus
   let timer: TimerHandle | undefined

@@ -1,6 +1,7 @@
 // The system under test: the real yujing process (the built CLI) on free ports, with the bench
 // registry and a config file; reads its counters from /metrics and /api/health, CPU and RSS from /proc.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { procCpuMs, procRss } from './util.js'
 
@@ -47,6 +48,12 @@ export async function startSut(o: { registryFile: string; dataDir: string; confi
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: string[] = []
+  // BENCH_SUT_LOG=<file>: a copy of the process's output (e.g. with --node-args "--trace-gc"), for diagnosis.
+  if (process.env.BENCH_SUT_LOG) {
+    const out = createWriteStream(process.env.BENCH_SUT_LOG, { flags: 'a' })
+    child.stdout!.pipe(out)
+    child.stderr!.pipe(out)
+  }
   let httpPort = 0
   let mqttPort = 0
   const exitP = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))

@@ -75,6 +75,34 @@ describe('reading journal: group commit', () => {
     j.close()
   })
 
+  it('shares one write among appends of separate event-loop turns within the group-commit window', async () => {
+    // Thousands of gateways: each message arrives in its own turn; a write per turn is a syscall per message.
+    const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+    const lines = (dir: string): number => readdirSync(dir).filter((f) => f.startsWith('seg-')).reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length, 0)
+    const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const j = openReadingJournal({ dir, groupCommitMs: 200 })
+    const acks: Promise<void>[] = []
+    for (let i = 1; i <= 20; i++) { j.append(batch(i), []); acks.push(j.durable()); await turn() }
+    expect(j.writes()).toBe(0) // still inside the window
+    await Promise.all(acks)
+    expect(j.writes()).toBe(1)
+    expect(lines(dir)).toBe(20)
+    // A full window is not waited for: 512 entries cut it short.
+    const t0 = Date.now()
+    for (let i = 0; i < 512; i++) j.append(batch(100 + i), [])
+    await j.durable()
+    expect(Date.now() - t0).toBeLessThan(150)
+    expect(j.writes()).toBe(2)
+    j.close()
+    // Without a window (0): one write per turn.
+    const dir0 = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const k = openReadingJournal({ dir: dir0, groupCommitMs: 0 })
+    for (let i = 1; i <= 20; i++) { k.append(batch(i), []); await k.durable() }
+    expect(k.writes()).toBe(20)
+    expect(lines(dir0)).toBe(20)
+    k.close()
+  })
+
   it('rejects durable() with STORE_UNAVAILABLE when the write fails, and stays usable for later turns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
     const j = openReadingJournal({ dir, segmentBytes: 4096 })

@@ -109,6 +109,9 @@ export const Config = Type.Object({
     /** fsync the embedded-mode ingest journal after every append: survives a power loss, not only a
      * process crash, at a large cost per message (YUJING_JOURNAL_FSYNC). */
     journalFsync: Type.Boolean(),
+    /** How long a journal append may wait for others to share its write (and fsync), in ms
+     * (YUJING_JOURNAL_GROUP_COMMIT_MS, default 2; 0 = one event-loop turn). Delays acknowledgements only. */
+    journalGroupCommitMs: Type.Integer({ minimum: 0, maximum: 1000 }),
     /** The embedded-mode ingest journal (YUJING_JOURNAL, default on). Off only to measure what it buys:
      * without it a crash loses readings that were already acknowledged. */
     journal: Type.Boolean(),
@@ -146,7 +149,7 @@ export function defaultConfig(): Config {
     bus: { kind: 'memory', highWaterMark: 50_000 },
     store: { kind: 'sqlite' },
     telemetry: { kind: 'sqlite' },
-    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, qos0ShedAboveReadings: 50_000, metricsPerGateway: false, journalFsync: false, journal: true },
+    ingest: { maxFutureSeconds: 300, maxAgeSeconds: 86_400, maxPayloadBytes: 512 * 1024, defaultGatewayRate: 5000, heartbeatIntervalMs: 1000, qos0ShedAboveReadings: 50_000, metricsPerGateway: false, journalFsync: false, journalGroupCommitMs: 2, journal: true },
     rules: { defaultMaxSilenceSeconds: 30, offlineCheckIntervalMs: 1000, platformSilenceSeconds: 15 },
     alerting: {
       ackTimeoutMinutes: { red: 5, orange: 15, yellow: 30, blue: 60 },

@@ -65,6 +65,7 @@ function fromEnv(env: NodeJS.ProcessEnv, cfg: Json): Json {
   if (env.YUJING_JOURNAL) set({ ingest: { journal: bool(env.YUJING_JOURNAL) } })
   if (env.YUJING_METRICS_PER_GATEWAY) set({ ingest: { metricsPerGateway: bool(env.YUJING_METRICS_PER_GATEWAY) } })
   if (env.YUJING_JOURNAL_FSYNC) set({ ingest: { journalFsync: bool(env.YUJING_JOURNAL_FSYNC) } })
+  if (env.YUJING_JOURNAL_GROUP_COMMIT_MS) set({ ingest: { journalGroupCommitMs: num('YUJING_JOURNAL_GROUP_COMMIT_MS', env.YUJING_JOURNAL_GROUP_COMMIT_MS) } })
   if (env.HOST) set({ http: { host: env.HOST } })
   if (env.PORT) set({ http: { port: num('PORT', env.PORT) } })
   if (env.YUJING_TOKEN_SECRET) set({ http: { tokenSecret: env.YUJING_TOKEN_SECRET } })

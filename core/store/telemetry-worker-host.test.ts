@@ -44,6 +44,36 @@ describe('worker telemetry store', () => {
     }
   })
 
+  it('hands single readings written in separate event-loop turns to the worker together, and at once when many wait', async () => {
+    // Thousands of gateways at a few messages a second each: every reading arrives in its own turn.
+    const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+    const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')), handOverMs: 300, handOverReadings: 1000 })
+    const perTurn = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')), handOverMs: 0 })
+    try {
+      for (let i = 0; i < 30; i++) { store.write(batch(i, 1)); perTurn.write(batch(i, 1)); await turn() }
+      expect(store.handOvers()).toBe(0) // waiting for the hand-over interval
+      expect(perTurn.handOvers()).toBe(30)
+      await new Promise((r) => setTimeout(r, 400))
+      expect(store.handOvers()).toBe(1)
+      // 1,000 readings waiting: posted in this turn, not after the interval.
+      store.write(batch(100, 1000))
+      await turn()
+      expect(store.handOvers()).toBe(2)
+      await store.flush()
+      await perTurn.flush()
+      expect(store.stats()).toMatchObject({ buffered: 0, written: 1030 })
+      expect(perTurn.stats()).toMatchObject({ buffered: 0, written: 30 })
+      // flush() hands over what waits without the interval.
+      store.write(batch(200, 1))
+      await store.flush()
+      expect(store.handOvers()).toBe(3)
+      expect(await store.query('S0', T0 + 200, T0 + 200)).toHaveLength(1)
+    } finally {
+      await store.close()
+      await perTurn.close()
+    }
+  })
+
   it('under a flood holds back what the worker has not taken and drops the oldest beyond its bound, counted', async () => {
     const store = await createWorkerTelemetryStore({ dataDir: mkdtempSync(join(tmpdir(), 'yj-tw-')), bufferMax: 30_000, maxInTransit: 5000 })
     try {

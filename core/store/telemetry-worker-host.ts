@@ -1,5 +1,7 @@
-// The SQLite history store behind a worker thread (see telemetry-worker.ts): `write` only queues and
-// posts the queued batches once per event-loop turn, so the pipeline never waits for SQLite; the
+// The SQLite history store behind a worker thread (see telemetry-worker.ts): `write` only queues, and
+// the queued batches are posted to the worker together every `handOverMs` (sooner once
+// `handOverReadings` wait), so the pipeline never waits for SQLite and a trickle of single readings
+// from thousands of gateways is not a message (a structured clone and a thread wake-up) per reading; the
 // queue is bounded (oldest dropped and counted). The other calls are requests to the worker.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +19,11 @@ export interface WorkerTelemetryOptions {
   bufferMax?: number
   /** Readings posted to the worker and not yet taken by it, at most (default 20,000). */
   maxInTransit?: number
+  /** How long written readings may wait here to be posted to the worker together; default 20 ms (the
+   *  worker writes to SQLite every `flushMs` anyway), 0 = every event-loop turn. */
+  handOverMs?: number
+  /** Readings waiting here at which they are posted at once (default 2,000). */
+  handOverReadings?: number
   logger?: Logger
   onDropped?: (n: number) => void
 }
@@ -31,7 +38,14 @@ function workerFile(): string {
   throw new AppError('STORE_UNAVAILABLE', 'telemetry worker not built (run `npm run build`)')
 }
 
-export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): Promise<TelemetryStore & { ping(): Promise<{ ok: boolean; detail?: string }>; healthy(): { ok: boolean; detail?: string } }> {
+export type WorkerTelemetryStore = TelemetryStore & {
+  ping(): Promise<{ ok: boolean; detail?: string }>
+  healthy(): { ok: boolean; detail?: string }
+  /** 'write' messages posted to the worker so far (for metrics and tests). */
+  handOvers(): number
+}
+
+export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): Promise<WorkerTelemetryStore> {
   const bufferMax = Math.max(1, opts.bufferMax ?? 200_000)
   const worker = new Worker(workerFile(), {
     workerData: { dataDir: opts.dataDir, flushMs: opts.flushMs, batchMax: opts.batchMax, bufferMax },
@@ -39,6 +53,10 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   let queue: ReadingBatch[] = []
   let queued = 0
   let scheduled = false
+  let handOverTimer: ReturnType<typeof setTimeout> | undefined
+  let handOvers = 0
+  const handOverMs = Math.max(0, opts.handOverMs ?? 20)
+  const handOverReadings = Math.max(1, opts.handOverReadings ?? 2000)
   let droppedHere = 0
   let remote = { buffered: 0, written: 0, dropped: 0 }
   let failed: Error | undefined
@@ -64,7 +82,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   worker.on('message', (m: { type: 'stats'; buffered: number; written: number; dropped: number } | { type: 'taken'; total: number } | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string }) => {
     if (m.type === 'taken') {
       takenTotal = m.total
-      if (queue.length && !scheduled) { scheduled = true; setImmediate(post) }
+      if (queue.length) postSoon()
       for (const w of takenWaiters.splice(0)) w()
       return
     }
@@ -88,13 +106,30 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
   const backlog = (): number => queued + (postedTotal - takenTotal) + remote.buffered
   const post = (): void => {
     scheduled = false
+    if (handOverTimer) { clearTimeout(handOverTimer); handOverTimer = undefined }
     if (!queue.length || failed) return
     if (postedTotal - takenTotal >= maxInTransit) return // the worker's next 'taken' posts again
     const batches = queue
     postedTotal += queued
     queue = []
     queued = 0
+    handOvers++
     worker.postMessage({ type: 'write', batches })
+  }
+  /** Posts in this event-loop turn's setImmediate (a timer may have been waiting: it is cut short). */
+  const postSoon = (): void => {
+    if (scheduled && !handOverTimer) return
+    if (handOverTimer) { clearTimeout(handOverTimer); handOverTimer = undefined }
+    scheduled = true
+    setImmediate(post)
+  }
+  /** Posts within handOverMs, or in this turn once handOverReadings wait. */
+  const schedulePost = (): void => {
+    if (queued >= handOverReadings || handOverMs === 0) { postSoon(); return }
+    if (scheduled) return
+    scheduled = true
+    handOverTimer = setTimeout(post, handOverMs)
+    handOverTimer.unref()
   }
 
   const call = <T>(op: string, args?: unknown[]): Promise<T> => {
@@ -128,7 +163,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
         droppedHere += old.items.length
         opts.onDropped?.(old.items.length)
       }
-      if (!scheduled) { scheduled = true; setImmediate(post) }
+      schedulePost()
     },
     query: (sensorId, from, to, limit) => call<ReadingPoint[]>('query', [sensorId, from, to, limit]),
     async flush() {
@@ -143,6 +178,7 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
     prune: (rawBefore, aggBefore) => call<{ raw: number; agg: number }>('prune', [rawBefore, aggBefore]),
     ping: () => call<{ ok: boolean; detail?: string }>('ping'),
     healthy: () => (failed ? { ok: false, detail: `telemetry worker: ${failed.message}` } : { ok: true }),
+    handOvers: () => handOvers,
     stats: () => ({ buffered: backlog(), written: remote.written, dropped: droppedHere + remote.dropped }),
     close() {
       closing ??= (async () => {
