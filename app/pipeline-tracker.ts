@@ -12,6 +12,7 @@
 // view and the rules' takeover state) is not tracked: losing it in a crash loses nothing stored.
 import type { TSchema } from 'typebox'
 import type { Bus, Handler, SubscribeOptions } from '../core/bus/bus.js'
+import { createSeqCounts } from './seq-counts.js'
 
 export interface PipelineTracker {
   /** The bus every stage must use (wraps the in-process bus). */
@@ -34,7 +35,7 @@ type Tagged = { [ORIGIN]?: number }
 
 export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTracker {
   let current: number | undefined // origin of the handler now running synchronously
-  const counts = new Map<number, number>() // seq -> deliveries outstanding; insertion order = seq order
+  const counts = createSeqCounts() // seq -> deliveries outstanding, oldest first
   const groups = new Map<string, Map<string, number>>() // topic -> group -> members
   let highest = initialSeq
 
@@ -43,11 +44,7 @@ export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTrack
     for (const m of groups.get(topic)?.values() ?? []) if (m > 0) n++
     return n
   }
-  const settle = (seq: number, by: number): void => {
-    const c = counts.get(seq)
-    if (c === undefined) return
-    counts.set(seq, Math.max(0, c + by)) // kept (at 0) until watermark() retires it, preserving order
-  }
+  const settle = (seq: number, by: number): void => counts.adjust(seq, by) // kept (at 0) until watermark() retires it
   const note = (seq: number): void => { if (seq > highest) highest = seq }
   const accountOne = (topic: string, m: unknown, ctx: number | undefined): void => {
     if (typeof m !== 'object' || m === null) return
@@ -59,7 +56,7 @@ export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTrack
     if (c === undefined) return
     ;(m as Tagged)[ORIGIN] = seq
     const n = live(topic)
-    if (n > 0) counts.set(seq, c + n)
+    if (n > 0) counts.adjust(seq, n)
   }
   const originOf = (msg: unknown): number | undefined => (typeof msg === 'object' && msg !== null ? (msg as Tagged)[ORIGIN] : undefined)
 
@@ -107,16 +104,13 @@ export function createPipelineTracker(inner: Bus, initialSeq = 0): PipelineTrack
 
   return {
     bus,
-    tag(msg, seq) { note(seq); (msg as Tagged)[ORIGIN] = seq; counts.set(seq, counts.get(seq) ?? 0) },
+    tag(msg, seq) { note(seq); (msg as Tagged)[ORIGIN] = seq; counts.add(seq) },
     note,
     watermark() {
-      // Tagged seqs with nothing pending are removed lazily, oldest first.
-      for (const [seq, c] of counts) {
-        if (c > 0) return seq - 1
-        counts.delete(seq)
-      }
-      return highest
+      // Tagged seqs with nothing pending are retired lazily, oldest first.
+      const oldest = counts.oldestPending()
+      return oldest === undefined ? highest : oldest - 1
     },
-    pending: () => counts.size,
+    pending: () => counts.size(),
   }
 }

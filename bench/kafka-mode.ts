@@ -33,6 +33,8 @@ export interface KafkaBenchInput {
   /** Warm-up at the latency phase's rate before it is measured. */
   warmupMs: number
   log: (...a: unknown[]) => void
+  /** Extra Node/V8 flags for the processes under test (`--node-args`). */
+  nodeArgs?: string[]
 }
 
 const counted = (c: SutCounters): number => c.accepted + c.rejected + c.duplicates
@@ -43,10 +45,10 @@ async function runWith(rulesInstances: number, i: KafkaBenchInput): Promise<Kafk
   const t0 = Date.now()
   const procs: Sut[] = []
   try {
-    const main = await startSut({ registryFile: i.registryFile, dataDir: join(i.work, `kafka-${rulesInstances}-a`), configFile: i.configFile, env: { ...env, YUJING_INSTANCE: `bench-a-${rulesInstances}` }, timeoutMs: 180_000 })
+    const main = await startSut({ registryFile: i.registryFile, dataDir: join(i.work, `kafka-${rulesInstances}-a`), configFile: i.configFile, env: { ...env, YUJING_INSTANCE: `bench-a-${rulesInstances}` }, timeoutMs: 180_000, nodeArgs: i.nodeArgs })
     procs.push(main)
     for (let n = 2; n <= rulesInstances; n++) {
-      procs.push(await startSut({ registryFile: i.registryFile, dataDir: join(i.work, `kafka-${rulesInstances}-r${n}`), configFile: i.configFile, roles: 'rules', env: { ...env, YUJING_INSTANCE: `bench-r${n}-${rulesInstances}` }, timeoutMs: 180_000 }))
+      procs.push(await startSut({ registryFile: i.registryFile, dataDir: join(i.work, `kafka-${rulesInstances}-r${n}`), configFile: i.configFile, roles: 'rules', env: { ...env, YUJING_INSTANCE: `bench-r${n}-${rulesInstances}` }, timeoutMs: 180_000, nodeArgs: i.nodeArgs }))
     }
     const startupMs = Date.now() - t0
     // Give the consumer groups a moment to settle (a second member joining rebalances the first).

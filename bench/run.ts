@@ -243,9 +243,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     console.log(`\nwrote ${o.out} (${results.totalSeconds} s)`)
     rmSync(work, { recursive: true, force: true })
   }
+  const extraNodeArgs = (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean)
   const kafkaBench = (brokers: string): ReturnType<typeof runKafkaBench> => runKafkaBench({
     brokers, work, registryFile: regFile, configFile: cfgFile, gateways: loadGateways, probe: reg.probe, admin: reg.admin,
-    phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log,
+    phaseMs: scale.phaseMs, latencyMs: Math.min(scale.latencyMs, 10_000), warmupMs: scale.warmupMs, log, nodeArgs: extraNodeArgs,
   })
 
   // ---- the embedded pipeline ----
@@ -261,7 +262,6 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'))
     results.profile = f ? { ...hotSpots(join(profDir, f), 25), longTasks: longTasks(join(profDir, f), longTaskMinMs) } : { error: 'no .cpuprofile written' }
   }
-  const extraNodeArgs = (opts.nodeArgs ?? '').split(/\s+/).filter(Boolean)
   if (extraNodeArgs.length) results.sutNodeArgs = extraNodeArgs
   const sut: Sut = await startSut({ registryFile: regFile, dataDir: join(work, 'data'), configFile: cfgFile, nodeArgs: [...extraNodeArgs, ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])] })
   const idle = await sut.counters()
