@@ -84,6 +84,8 @@ export function createDurableIngest(deps: { bus: Bus; rejections: RejectionStore
       if (timer) clock.clear(timer)
       while (busy) await new Promise((r) => setImmediate(r))
       await checkpointRejections()
+      raw.flush()
+      await raw.idle()
       raw.close()
     },
     health() {

@@ -1,6 +1,6 @@
 // The ingest journal: sequence continuity across reopen, replay after the lowest checkpoint, torn
 // final lines, rotation and deletion of fully checkpointed segments.
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -100,6 +100,30 @@ describe('reading journal: group commit', () => {
     for (let i = 1; i <= 20; i++) { k.append(batch(i), []); await k.durable() }
     expect(k.writes()).toBe(20)
     expect(lines(dir0)).toBe(20)
+    k.close()
+  })
+
+  it('keeps line order when a synchronous flush runs beside the asynchronous group write, and replays across a hole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const j = openReadingJournal({ dir, groupCommitMs: 0 })
+    for (let i = 1; i <= 50; i++) j.append(batch(i), [])
+    const first = j.durable()
+    await new Promise((r) => setImmediate(r)) // the group write is now on the thread pool
+    for (let i = 51; i <= 100; i++) j.append(batch(i), [])
+    j.flush() // synchronous, beside it: written at the positions after it
+    await first
+    await j.idle()
+    j.close()
+    const seg = join(dir, readdirSync(dir).find((f) => f.startsWith('seg-'))!)
+    const seqs = readFileSync(seg, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { s: number }).s)
+    expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+    // A crash with the asynchronous write unfinished leaves a hole before the synchronous one's lines.
+    const text = readFileSync(seg, 'utf8')
+    const cut = text.indexOf('{"s":51,')
+    writeFileSync(seg, text.slice(0, text.indexOf('{"s":41,')) + '\0'.repeat(cut - text.indexOf('{"s":41,')) + text.slice(cut))
+    const k = openReadingJournal({ dir })
+    expect(k.lastSeq()).toBe(100)
+    expect([...k.replay()].map((e) => e.seq)).toEqual([...Array.from({ length: 40 }, (_, i) => i + 1), ...Array.from({ length: 50 }, (_, i) => i + 51)])
     k.close()
   })
 

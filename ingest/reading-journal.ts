@@ -2,12 +2,16 @@
 // to an append-only segment file before its message is acknowledged, so a process crash loses nothing
 // that was acknowledged. Appends are group-committed: append() assigns the sequence number at once and
 // queues the line; what is appended within a short window (groupCommitMs, or until 512 entries wait) is
-// written by one writeSync (and one fsync when asked), and durable() resolves when what was appended so
+// written by one write (and one fsync when asked), and durable() resolves when what was appended so
 // far is written. With thousands of gateways each message arrives in its own event-loop turn, so a
-// write per turn would be a syscall per message. Invariant: sequence numbers strictly increase
+// write per turn would be a syscall per message. The group's write runs on libuv's thread pool, one at a
+// time: appending to a page the kernel is writing back can block for tens of milliseconds, and that
+// must delay only the acknowledgements, not the event loop (warnings). Writes go to positions reserved
+// when the group is laid out, so the synchronous flush() (close, replay) can run beside an
+// asynchronous one without reordering lines. Invariant: sequence numbers strictly increase
 // across segments and restarts; a segment is deleted only when every entry in it is at or below all
 // consumers' checkpoints.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, constants as fsc, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, unlinkSync, write, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ReadingBatch, Rejection } from '../core/contracts/reading.js'
 import type { Logger } from '../core/runtime/logger.js'
@@ -42,6 +46,8 @@ export interface ReadingJournal {
   flush(): void
   /** Writes made to segment files so far (group commits; for metrics and tests). */
   writes(): number
+  /** Resolves once no asynchronous write is in flight (then close() has nothing left to wait for). */
+  idle(): Promise<void>
   /** Highest sequence appended (or recovered). */
   lastSeq(): number
   checkpoints(): Checkpoints
@@ -57,6 +63,9 @@ export interface ReadingJournal {
 const SEG_RE = /^seg-(\d{16})\.jsonl$/
 const segName = (start: number): string => `seg-${String(start).padStart(16, '0')}.jsonl`
 const CKPT = 'checkpoint.json'
+/** A line after a hole: a crash after a synchronous flush() wrote past an asynchronous write still in
+ *  flight leaves NUL bytes where that write's lines (never acknowledged) would have gone. */
+const unhole = (line: string): string => (line.charCodeAt(0) === 0 ? line.replace(/^\0+/, '') : line)
 
 interface Seg { name: string; start: number }
 
@@ -96,7 +105,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     const lines = text.slice(0, end).split('\n').filter(Boolean)
     const lastLine = lines[lines.length - 1]
     if (!lastLine) continue
-    try { last = Math.max(last, (JSON.parse(lastLine) as { s: number }).s) } catch { /* counted in replay */ }
+    try { last = Math.max(last, (JSON.parse(unhole(lastLine)) as { s: number }).s) } catch { /* counted in replay */ }
     break
   }
 
@@ -105,9 +114,9 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
   let closed = false
 
   function openSegment(start: number): void {
-    const file = join(dir, segName(start))
-    fd = openSync(file, 'a')
-    segSize = existsSync(file) ? statSync(file).size : 0
+    // Not O_APPEND: writes go to the positions reserved for them (see layout()).
+    fd = openSync(join(dir, segName(start)), fsc.O_WRONLY | fsc.O_CREAT, 0o644)
+    segSize = fstatSync(fd).size
   }
 
   function writeCheckpoints(): void {
@@ -136,39 +145,101 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
   let flushScheduled = false
   let flushTimer: ReturnType<typeof setTimeout> | undefined
   let writes = 0
-  const scheduledFlush = (): void => { try { flushNow() } catch { /* reported to durable() waiters; none waited */ } }
+  const scheduledFlush = (): void => flushAsync()
   let waiter: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | null = null
   const RESOLVED = Promise.resolve()
 
-  /** Writes lines holding the consecutive sequence numbers firstSeq, firstSeq + 1, … */
-  function writeLines(lines: string[], firstSeq: number): void {
-    // One write per segment touched; a segment is rotated once it reaches segmentBytes (checked per line).
+  /** Async writes in flight per segment fd: a segment rotated meanwhile is closed after them. */
+  const fdWrites = new Map<number, number>()
+  const closeLater = new Set<number>()
+  let writing: Promise<void> | null = null
+
+  function closeFd(f: number): void {
+    if ((fdWrites.get(f) ?? 0) > 0) { closeLater.add(f); return }
+    closeLater.delete(f)
+    try { if (opts.fsync) fsyncSync(f) } finally { closeSync(f) }
+  }
+
+  interface Plan { writes: { fd: number; pos: number; text: string; bytes: number }[]; retire: number[] }
+  /** Lays out lines holding the consecutive sequence numbers firstSeq, firstSeq + 1, … over segments
+   *  (one write per segment touched; a segment is rotated once it reaches segmentBytes, checked per
+   *  line), reserving their positions now. */
+  function layout(lines: string[], firstSeq: number): Plan {
+    const plan: Plan = { writes: [], retire: [] }
     let chunk = ''
     let chunkBytes = 0
+    let chunkPos = segSize
     const put = (): void => {
       if (!chunk) return
-      const n = writeSync(fd!, chunk)
-      writes++
-      if (n !== chunkBytes) throw new Error(`short write (${n} of ${chunkBytes} bytes)`)
-      segSize += chunkBytes
+      plan.writes.push({ fd: fd!, pos: chunkPos, text: chunk, bytes: chunkBytes })
+      segSize = chunkPos + chunkBytes
       chunk = ''
       chunkBytes = 0
     }
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
-      if (fd === undefined || segSize + chunkBytes >= segmentBytes) {
+      if (fd === undefined || chunkPos + chunkBytes >= segmentBytes) {
         put()
-        if (fd !== undefined) { if (opts.fsync) fsyncSync(fd); closeSync(fd) }
+        if (fd !== undefined) plan.retire.push(fd)
         fd = undefined
         openSegment(firstSeq + i)
+        chunkPos = segSize
       }
       chunk += line
       chunkBytes += Buffer.byteLength(line)
     }
     put()
-    if (opts.fsync) fsyncSync(fd!)
+    return plan
   }
 
+  function runSync(plan: Plan): void {
+    for (const w of plan.writes) {
+      const n = writeSync(w.fd, w.text, w.pos, 'utf8')
+      writes++
+      if (n !== w.bytes) throw new Error(`short write (${n} of ${w.bytes} bytes)`)
+    }
+    if (opts.fsync) for (const f of new Set(plan.writes.map((w) => w.fd))) if (!plan.retire.includes(f)) fsyncSync(f)
+    for (const f of plan.retire) closeFd(f)
+  }
+
+  const writeAt = (f: number, text: string, pos: number): Promise<number> =>
+    new Promise((resolve, reject) => write(f, text, pos, 'utf8', (err, n) => (err ? reject(err) : resolve(n))))
+  const fsyncAsync = (f: number): Promise<void> => new Promise((resolve, reject) => fsync(f, (err) => (err ? reject(err) : resolve())))
+
+  async function runAsync(plan: Plan): Promise<void> {
+    const used = new Set(plan.writes.map((w) => w.fd))
+    for (const f of used) fdWrites.set(f, (fdWrites.get(f) ?? 0) + 1)
+    try {
+      for (const w of plan.writes) {
+        const n = await writeAt(w.fd, w.text, w.pos)
+        writes++
+        if (n !== w.bytes) throw new Error(`short write (${n} of ${w.bytes} bytes)`)
+      }
+      if (opts.fsync) for (const f of used) await fsyncAsync(f)
+    } finally {
+      for (const f of used) {
+        const left = (fdWrites.get(f) ?? 1) - 1
+        if (left > 0) fdWrites.set(f, left)
+        else { fdWrites.delete(f); if (closeLater.has(f)) closeFd(f) }
+      }
+    }
+    for (const f of plan.retire) closeFd(f)
+  }
+
+  const writeFailed = (err: unknown, entries: number): AppError => {
+    const e = new AppError('STORE_UNAVAILABLE', `ingest journal write failed: ${(err as Error).message}`, { retriable: true, cause: err })
+    logger?.error({ err: e.message, entries }, 'ingest journal write failed: the messages are not acknowledged')
+    return e
+  }
+  const newWaiter = (): NonNullable<typeof waiter> => {
+    let resolve!: () => void
+    let reject!: (e: unknown) => void
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+    promise.catch(() => { /* handled by whoever awaits durable(); none may */ })
+    return { promise, resolve, reject }
+  }
+
+  /** Writes what is pending now, synchronously (close, replay, tests). */
   function flushNow(): void {
     flushScheduled = false
     if (flushTimer) { clearTimeout(flushTimer); flushTimer = undefined }
@@ -178,14 +249,37 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     const lines = pending
     pending = []
     try {
-      writeLines(lines, last - lines.length + 1)
+      runSync(layout(lines, last - lines.length + 1))
     } catch (err) {
-      const e = new AppError('STORE_UNAVAILABLE', `ingest journal write failed: ${(err as Error).message}`, { retriable: true, cause: err })
-      logger?.error({ err: e.message, entries: lines.length }, 'ingest journal write failed: the messages are not acknowledged')
+      const e = writeFailed(err, lines.length)
       if (w) { w.reject(e); return }
       throw e
     }
     w?.resolve()
+  }
+
+  /** The group commit: writes what is pending on the thread pool, one group at a time. */
+  function flushAsync(): void {
+    flushScheduled = false
+    if (flushTimer) { clearTimeout(flushTimer); flushTimer = undefined }
+    if (writing) return // its completion writes what is pending then
+    if (!pending.length) { waiter?.resolve(); waiter = null; return }
+    const w = waiter ?? newWaiter()
+    waiter = null
+    const lines = pending
+    pending = []
+    let plan: Plan
+    try {
+      plan = layout(lines, last - lines.length + 1)
+    } catch (err) {
+      w.reject(writeFailed(err, lines.length))
+      return
+    }
+    writing = w.promise
+    runAsync(plan).then(() => w.resolve(), (err: unknown) => w.reject(writeFailed(err, lines.length))).finally(() => {
+      writing = null
+      if (pending.length && !flushScheduled) flushAsync()
+    })
   }
 
   return {
@@ -206,17 +300,13 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       return seq
     },
     durable() {
-      if (!pending.length) return RESOLVED
-      if (!waiter) {
-        let resolve!: () => void
-        let reject!: (e: unknown) => void
-        const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
-        waiter = { promise, resolve, reject }
-      }
+      if (!pending.length) return writing ?? RESOLVED
+      if (!waiter) waiter = newWaiter()
       return waiter.promise
     },
     flush() { flushNow() },
     writes: () => writes,
+    async idle() { while (writing) await writing.catch(() => undefined) },
     lastSeq: () => last,
     checkpoints: () => ({ ...ckpt }),
     checkpoint(consumer, seq) {
@@ -238,7 +328,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
         for (const line of text.split('\n')) {
           if (!line) continue
           let j: { s?: unknown; b?: unknown; r?: unknown }
-          try { j = JSON.parse(line) as typeof j } catch { bad++; continue }
+          try { j = JSON.parse(unhole(line)) as typeof j } catch { bad++; continue }
           if (typeof j.s !== 'number' || j.s <= from) continue
           yield { seq: j.s, batch: (j.b ?? null) as ReadingBatch | null, rejections: Array.isArray(j.r) ? (j.r as Rejection[]) : [] }
         }
@@ -251,7 +341,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       try { flushNow() } catch (err) { logger?.error({ err }, 'ingest journal: last entries not written at close') }
       closed = true
       if (fd !== undefined) {
-        try { if (opts.fsync) fsyncSync(fd) } finally { closeSync(fd) }
+        closeFd(fd) // after the asynchronous write still in flight on it, if any
         fd = undefined
       }
     },
