@@ -5,13 +5,14 @@
 // (key, ts, value, quality) rows inserted many per statement, and the 1-minute aggregates of `ok`
 // points are computed when raw points are pruned (in the same transaction as their deletion), not on
 // every write — the write path touches one B-tree per reading instead of two.
-import type { Quality, ReadingBatch } from '../contracts/reading.js'
+import type { ReadingBatch } from '../contracts/reading.js'
 import type { Logger } from '../runtime/logger.js'
 import { AppError } from '../runtime/errors.js'
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js'
 import type { ReadingPoint, TelemetryStore } from './ports.js'
 import { TELEMETRY_LIMIT, clampLimit } from './query-rules.js'
 import { storeHandle, yieldToLoop, type SharedDb } from './sqlite-db.js'
+import { QUALITY_CODES, type ReadingColumns } from './reading-columns.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sensor_keys (sensor_id TEXT PRIMARY KEY, k INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
@@ -25,7 +26,6 @@ CREATE TABLE IF NOT EXISTS points_1m (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `
-const QUALITY_CODES: readonly Quality[] = ['ok', 'fault', 'maintenance', 'calibrating']
 const PRUNE_CHUNK = 10_000
 const MINUTE = 60_000
 /** Rows per multi-row INSERT (4 parameters each; SQLite allows 32,766). */
@@ -67,7 +67,12 @@ function migrateTextKeyedLayout(shared: SharedDb, logger: Logger | undefined): v
   logger?.info({ ms: Date.now() - t0 }, 'telemetry.db: moved history to the integer-key layout')
 }
 
-export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemetryOptions = {}): TelemetryStore {
+export type SqliteTelemetryStore = TelemetryStore & {
+  /** Like write(), for readings handed over as columns (the history worker's input). */
+  writeColumns(c: ReadingColumns): void
+}
+
+export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemetryOptions = {}): SqliteTelemetryStore {
   const { db } = shared
   db.exec(SCHEMA)
   const logger = opts.logger
@@ -173,6 +178,17 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
     try { opts.onDropped?.(n) } catch (err) { logger?.warn({ err }, 'onTelemetryDropped threw') }
   }
 
+  /** After readings were queued: counts the invalid ones, bounds the buffer, flushes early when full. */
+  function taken(bad: number): void {
+    if (bad) drop(bad)
+    const excess = buffered() - bufferMax
+    if (excess > 0) { head += excess; drop(excess); compact() }
+    if (buffered() >= batchMax && !flushing && !early) {
+      early = true
+      setImmediate(() => { early = false; backgroundFlush() })
+    }
+  }
+
   return {
     write(batch: ReadingBatch) {
       const items = Array.isArray(batch?.items) ? batch.items : []
@@ -183,13 +199,20 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
         if (!it || typeof it.sensorId !== 'string' || !Number.isFinite(it.ts) || !Number.isFinite(it.value) || q < 0) { bad++; continue }
         buf.push({ s: it.sensorId, t: Math.trunc(it.ts), v: it.value, q })
       }
-      if (bad) drop(bad)
-      const excess = buffered() - bufferMax
-      if (excess > 0) { head += excess; drop(excess); compact() }
-      if (buffered() >= batchMax && !flushing && !early) {
-        early = true
-        setImmediate(() => { early = false; backgroundFlush() })
+      taken(bad)
+    },
+    writeColumns(c: ReadingColumns) {
+      if (closing || h.closed) { if (c.n) drop(c.n); return }
+      let bad = 0
+      for (let i = 0; i < c.n; i++) {
+        const s = c.ids[i]
+        const t = c.num[2 * i]!
+        const v = c.num[2 * i + 1]!
+        const q = c.q[i]!
+        if (typeof s !== 'string' || !Number.isFinite(t) || !Number.isFinite(v) || q >= QUALITY_CODES.length) { bad++; continue }
+        buf.push({ s, t: Math.trunc(t), v, q })
       }
+      taken(bad)
     },
 
     async query(sensorId, from, to, limit) {

@@ -34,9 +34,11 @@ describe('worker telemetry store', () => {
       store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: items.slice(0, 20) })
       store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [...items.slice(20), { sensorId: 'Q1', type: 'ch4' as const, ts: T0 + 99_000, value: Number.NaN, quality: 'ok' as const }] })
       store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [{ sensorId: 'Q2', type: 'ch4' as const, ts: T0, value: -3.5 } as ReadingBatch['items'][number]] }) // no quality (a producer outside the schema): ok
+      store.write({ enterpriseId: 'E1', gatewayId: 'gw', receivedAt: T0, items: [{ sensorId: 'Q3', type: 'ch4' as const, ts: T0, value: 1, quality: 'bogus' } as unknown as ReadingBatch['items'][number]] }) // unknown quality: dropped
       await store.flush()
       await new Promise((r) => setTimeout(r, 300)) // the worker's stats arrive every 250 ms
-      expect(store.stats()).toMatchObject({ buffered: 0, written: 41, dropped: 1 })
+      expect(store.stats()).toMatchObject({ buffered: 0, written: 41, dropped: 2 })
+      expect(await store.query('Q3', T0, T0)).toEqual([])
       expect(await store.query('Q1', T0, T0 + 100_000)).toEqual(items.map((it) => ({ ts: Math.trunc(it.ts), value: it.value, quality: it.quality })))
       expect(await store.query('Q2', T0, T0)).toEqual([{ ts: T0, value: -3.5, quality: 'ok' }])
     } finally {

@@ -10,6 +10,8 @@ import type { ReadingBatch } from '../contracts/reading.js'
 import { AppError } from '../runtime/errors.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ReadingPoint, TelemetryStore } from './ports.js'
+import { toColumns } from './reading-columns.js'
+import type { WorkerRequest } from './telemetry-worker.js'
 
 export interface WorkerTelemetryOptions {
   dataDir: string
@@ -114,7 +116,8 @@ export async function createWorkerTelemetryStore(opts: WorkerTelemetryOptions): 
     queue = []
     queued = 0
     handOvers++
-    worker.postMessage({ type: 'write', batches })
+    const cols = toColumns(batches)
+    worker.postMessage({ type: 'write', cols } satisfies WorkerRequest, [cols.num.buffer, cols.q.buffer])
   }
   /** Posts in this event-loop turn's setImmediate (a timer may have been waiting: it is cut short). */
   const postSoon = (): void => {

@@ -2,13 +2,13 @@
 // block the pipeline's event loop. Messages from telemetry-worker-host.ts; replies carry the request id.
 import { parentPort, workerData } from 'node:worker_threads'
 import { join } from 'node:path'
-import type { ReadingBatch } from '../contracts/reading.js'
+import type { ReadingColumns } from './reading-columns.js'
 import { openSharedDb } from './sqlite-db.js'
 import { createSqliteTelemetryStore } from './sqlite-telemetry-store.js'
 
 interface Init { dataDir: string; flushMs?: number; batchMax?: number; bufferMax?: number }
 export type WorkerRequest =
-  | { type: 'write'; batches: ReadingBatch[] }
+  | { type: 'write'; cols: ReadingColumns }
   | { type: 'call'; id: number; op: 'query'; args: [string, number, number, number | undefined] }
   | { type: 'call'; id: number; op: 'flush' | 'close' | 'ping' }
   | { type: 'call'; id: number; op: 'prune'; args: [number, number] }
@@ -30,7 +30,8 @@ const statsTimer = setInterval(postStats, 250)
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'write') {
-    for (const b of msg.batches) { store.write(b); taken += b.items.length }
+    store.writeColumns(msg.cols)
+    taken += msg.cols.n
     port.postMessage({ type: 'taken', total: taken })
     return
   }
