@@ -129,7 +129,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--latency-ms <n>', 'length of each latency phase in ms', int)
     .option('--latency-rates <list>', 'rates of the latency phases, readings/s (default 5000,20000)', (v: string) => v.split(',').map((x) => int(x)))
     .option('--kafka-only', 'only the Kafka scale-out runs (needs KAFKA_BROKERS)')
-    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number; latencyRates?: number[]; kafkaOnly?: boolean }) => {
+    .option('--throughput-only', 'only the embedded flood phases (no baselines, latency, overload or Kafka)')
+    .option('--loads <list>', 'with --throughput-only: these loads only, comma-separated (e.g. "single QoS 1")', (v: string) => v.split(',').map((x) => x.trim()))
+    .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number; latencyRates?: number[]; kafkaOnly?: boolean; throughputOnly?: boolean; loads?: string[] }) => {
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)
