@@ -145,7 +145,6 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
   let flushScheduled = false
   let flushTimer: ReturnType<typeof setTimeout> | undefined
   let writes = 0
-  const scheduledFlush = (): void => flushAsync()
   let waiter: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | null = null
   const RESOLVED = Promise.resolve()
 
@@ -154,10 +153,11 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
   const closeLater = new Set<number>()
   let writing: Promise<void> | null = null
 
+  /** Closes a segment's fd (with `fsync`, every write was already followed by one). */
   function closeFd(f: number): void {
     if ((fdWrites.get(f) ?? 0) > 0) { closeLater.add(f); return }
     closeLater.delete(f)
-    try { if (opts.fsync) fsyncSync(f) } finally { closeSync(f) }
+    closeSync(f)
   }
 
   interface Plan { writes: { fd: number; pos: number; text: string; bytes: number }[]; retire: number[] }
@@ -198,7 +198,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       writes++
       if (n !== w.bytes) throw new Error(`short write (${n} of ${w.bytes} bytes)`)
     }
-    if (opts.fsync) for (const f of new Set(plan.writes.map((w) => w.fd))) if (!plan.retire.includes(f)) fsyncSync(f)
+    if (opts.fsync) for (const f of new Set(plan.writes.map((w) => w.fd))) fsyncSync(f)
     for (const f of plan.retire) closeFd(f)
   }
 
@@ -290,12 +290,12 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       last = seq
       if (!flushScheduled) {
         flushScheduled = true
-        if (groupCommitMs > 0) flushTimer = setTimeout(scheduledFlush, groupCommitMs)
-        else setImmediate(scheduledFlush)
+        if (groupCommitMs > 0) flushTimer = setTimeout(flushAsync, groupCommitMs)
+        else setImmediate(flushAsync)
       } else if (flushTimer && pending.length >= GROUP_MAX) {
         clearTimeout(flushTimer)
         flushTimer = undefined
-        setImmediate(scheduledFlush)
+        setImmediate(flushAsync)
       }
       return seq
     },
