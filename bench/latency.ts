@@ -50,6 +50,8 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
   let startedAt = 0
   let sent = 0
   let acked = 0
+  /** Probe publishes not yet acknowledged (or failed). */
+  let unacked = 0
   let timedOut = 0
   let cursor = 0
   let timer: NodeJS.Timeout | undefined
@@ -76,7 +78,8 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
     lastTs = ts
     pending.set(sid, { at: performance.now(), active })
     sent++
-    mqtt.publish(`sensors/${o.probe.enterpriseId}/${sid}`, `{"ts":${ts},"value":${active ? PROBE_RAISE : PROBE_CLEAR}}`, { qos: 1 }, (err) => { if (!err) acked++ })
+    unacked++
+    mqtt.publish(`sensors/${o.probe.enterpriseId}/${sid}`, `{"ts":${ts},"value":${active ? PROBE_RAISE : PROBE_CLEAR}}`, { qos: 1 }, (err) => { unacked--; if (!err) acked++ })
   }
 
   return {
@@ -91,7 +94,9 @@ export async function createProber(o: { httpPort: number; mqttPort: number; prob
     async stop(waitMs = 3000) {
       if (timer) clearInterval(timer)
       const until = Date.now() + waitMs
-      while (pending.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+      // Also until every probe is acknowledged: the PUBACK follows the journal write, so it can arrive
+      // after the warning, and a late one would count toward the next phase (an apparent loss of 1).
+      while ((pending.size || unacked) && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
       timedOut += pending.size
       pending.clear()
       const worst = [...timed].sort((a, b) => b.ms - a.ms).slice(0, 20).sort((a, b) => a.atMs - b.atMs)

@@ -441,6 +441,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   ratios['single QoS 1']!.kafkaOverEmbedded = kafkaOverEmbedded ?? NaN
   ratios['single QoS 1']!.kafkaTwoRulesOverOne = twoOverOne ?? NaN
   const t = (name: string, target: string, value: number | string, met: boolean | null): { name: string; target: string; value: number | string; met: boolean | null } => ({ name, target, value, met })
+  // The floods and the latency phases (their probes included).
+  const qos1Phases: { loss: number }[] = [...Object.values(emb).filter((x) => x.load.includes('QoS 1')), ...Object.values(latency).map((x) => (x as { phase: PhaseResult }).phase)]
   const targets = [
     t('single QoS 1 / raw Mosquitto', '≥ 0.60', ratios['single QoS 1']!.pipelineOverMosquitto!, ratios['single QoS 1']!.pipelineOverMosquitto! >= 0.6),
     t('batch 100 QoS 1 / raw Mosquitto', '≥ 0.50', ratios['batch 100 QoS 1']!.pipelineOverMosquitto!, ratios['batch 100 QoS 1']!.pipelineOverMosquitto! >= 0.5),
@@ -459,7 +461,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     reg.sensorCount >= 100_000
       ? t('RSS with 100,000 sensors at start, registry loaded (MB)', '≤ 1024', embR.rssMBPer100kSensors, embR.rssMBPer100kSensors <= 1024)
       : t('RSS with 100,000 sensors at start, registry loaded (MB)', '≤ 1024', `n/a (${reg.sensorCount} sensors here; the full run loads 100,500)`, null),
-    t('QoS 1 loss (all phases)', '0', Object.values(emb).filter((x) => x.load.includes('QoS 1')).reduce((s, x) => s + x.loss, 0), Object.values(emb).filter((x) => x.load.includes('QoS 1')).every((x) => x.loss === 0)),
+    t('QoS 1 loss (all phases)', '0', qos1Phases.reduce((s, x) => s + x.loss, 0), qos1Phases.every((x) => x.loss === 0)),
   ]
   results.targets = targets
   printTable(results, emb, raw, nodeRed, dec, ratios, targets)
