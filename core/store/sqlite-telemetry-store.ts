@@ -12,7 +12,7 @@ import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js'
 import type { ReadingPoint, TelemetryStore } from './ports.js'
 import { TELEMETRY_LIMIT, clampLimit } from './query-rules.js'
 import { storeHandle, yieldToLoop, type SharedDb } from './sqlite-db.js'
-import { QUALITY_CODES, type ReadingColumns } from './reading-columns.js'
+import { QUALITY_CODES, toColumns, type ReadingColumns } from './reading-columns.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sensor_keys (sensor_id TEXT PRIMARY KEY, k INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
@@ -189,31 +189,25 @@ export function createSqliteTelemetryStore(shared: SharedDb, opts: SqliteTelemet
     }
   }
 
+  function writeColumns(c: ReadingColumns): void {
+    if (closing || h.closed) { if (c.n) drop(c.n); return }
+    let bad = 0
+    for (let i = 0; i < c.n; i++) {
+      const s = c.ids[i]
+      const t = c.num[2 * i]!
+      const v = c.num[2 * i + 1]!
+      const q = c.q[i]!
+      if (!s || !Number.isFinite(t) || !Number.isFinite(v) || q >= QUALITY_CODES.length) { bad++; continue }
+      buf.push({ s, t: Math.trunc(t), v, q })
+    }
+    taken(bad)
+  }
+
   return {
     write(batch: ReadingBatch) {
-      const items = Array.isArray(batch?.items) ? batch.items : []
-      if (closing || h.closed) { if (items.length) drop(items.length); return }
-      let bad = 0
-      for (const it of items) {
-        const q = QUALITY_CODES.indexOf(it?.quality ?? 'ok')
-        if (!it || typeof it.sensorId !== 'string' || !Number.isFinite(it.ts) || !Number.isFinite(it.value) || q < 0) { bad++; continue }
-        buf.push({ s: it.sensorId, t: Math.trunc(it.ts), v: it.value, q })
-      }
-      taken(bad)
+      if (Array.isArray(batch?.items) && batch.items.length) writeColumns(toColumns([batch]))
     },
-    writeColumns(c: ReadingColumns) {
-      if (closing || h.closed) { if (c.n) drop(c.n); return }
-      let bad = 0
-      for (let i = 0; i < c.n; i++) {
-        const s = c.ids[i]
-        const t = c.num[2 * i]!
-        const v = c.num[2 * i + 1]!
-        const q = c.q[i]!
-        if (typeof s !== 'string' || !Number.isFinite(t) || !Number.isFinite(v) || q >= QUALITY_CODES.length) { bad++; continue }
-        buf.push({ s, t: Math.trunc(t), v, q })
-      }
-      taken(bad)
-    },
+    writeColumns,
 
     async query(sensorId, from, to, limit) {
       h.check()
