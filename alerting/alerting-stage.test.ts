@@ -14,21 +14,29 @@ import { createRegistryHolder } from '../core/registry/registry-holder.js'
 import { fakeClock } from '../core/runtime/clock.js'
 import { createLogger } from '../core/runtime/logger.js'
 import { createMetrics } from '../core/runtime/metrics.js'
-import { createAlertingStage, type AlertingOptions } from './alerting-stage.js'
+import { createAlertingStage, type AlertingDeps, type AlertingOptions } from './alerting-stage.js'
+
+type AlertingStores = AlertingDeps['stores']
 import { warningId } from './lifecycle.js'
 import { memoryKv, memoryRiskStore, memoryWarningStore } from './testing/memory-stores.js'
 import { testRegistry } from './testing/fixtures.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { openSharedDb } from '../core/store/sqlite-db.js'
+import { createSqliteWarningStore } from '../core/store/sqlite-warning-store.js'
 
 const T0 = Date.parse('2026-11-28T00:00:00.000Z')
 const MIN = 60_000
 const KEY = 'E1-CH4-01|ch4_threshold'
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-async function setup(opts: { options?: AlertingOptions; stores?: ReturnType<typeof makeStores>; clock?: ReturnType<typeof fakeClock> } = {}) {
+async function setup<S extends AlertingStores = ReturnType<typeof makeStores>>(opts: { options?: AlertingOptions; stores?: S; clock?: ReturnType<typeof fakeClock> } = {}) {
   const clock = opts.clock ?? fakeClock(T0)
   const bus = createMemoryBus()
   const registry = createRegistryHolder(testRegistry())
-  const stores = opts.stores ?? makeStores()
+  const stores = opts.stores ?? (makeStores() as unknown as S)
   const metrics = createMetrics({ defaults: false })
   const stage = createAlertingStage({ bus, registry, stores, metrics, logger: createLogger({ level: 'silent' }), clock, ...(opts.options ? { options: opts.options } : {}) })
   const warnings: Warning[] = []
@@ -125,6 +133,41 @@ describe('alerting stage: findings → warnings', () => {
     expect(t.warnings).toHaveLength(1)
     expect(await t.stores.warnings.notClosed()).toHaveLength(1)
     await t.stage.stop()
+  })
+
+  it('findings of many keys share the SQLite warning store\'s transactions, and every warning is stored before it is published', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yj-alerting-'))
+    const shared = openSharedDb(join(dir, 'w.db'))
+    const warnings = createSqliteWarningStore(shared)
+    const t = await setup({ stores: { warnings, risk: memoryRiskStore(), kv: memoryKv() } })
+    try {
+      const n = 64
+      const published: string[] = []
+      const storedWhenPublished: boolean[] = []
+      await t.bus.subscribe(topics.warnings, { group: 'check' }, async (w) => {
+        published.push(w.id)
+        // a second connection sees only what has committed
+        const other = new Database(join(dir, 'w.db'), { readonly: true })
+        try { storedWhenPublished.push(other.prepare('SELECT 1 FROM warnings WHERE id = ?').get(w.id) !== undefined) } finally { other.close() }
+      })
+      const fs: Finding[] = Array.from({ length: n }, (_, i) => ({
+        // findings are keyed by enterprise: spread over many, as a province's are
+        key: `X${i}-CH4-01|ch4_threshold`, kind: 'threshold', ruleId: 'ch4_threshold', enterpriseId: `X${i}`, sensorId: `X${i}-CH4-01`, regionId: 'G1',
+        active: true, level: 2, title: 'CH4 超限', at: t.clock.now(), value: 1.2, threshold: 1.0,
+      }))
+      const before = warnings.transactions()
+      await t.bus.publishMany(topics.findings, fs)
+      await t.settle()
+      expect(new Set(published).size).toBe(n)
+      expect(storedWhenPublished.every(Boolean)).toBe(true)
+      expect((await warnings.notClosed()).length).toBe(n)
+      // one transaction per finding without the concurrent delivery and the group commit
+      expect(warnings.transactions() - before).toBeLessThanOrEqual(n / 4)
+      await t.stage.stop()
+    } finally {
+      await warnings.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('ignores malformed findings without crashing', async () => {

@@ -73,6 +73,8 @@ const checkFinding = Compile(Finding)
 const checkCommand = Compile(WarningCommand)
 const KV_COMMAND_PREFIX = 'alerting.command.'
 const MAX_TAILS = 100_000
+/** Partitions of `findings` alerting handles at once (on the in-process bus; Kafka has its own setting). */
+export const FINDING_CONCURRENCY = 8
 
 function byLevel(over: Partial<Record<WarningLevel, number>> | undefined, def: Readonly<Record<WarningLevel, number>>): Record<WarningLevel, number> {
   return { 1: over?.[1] ?? def[1], 2: over?.[2] ?? def[2], 3: over?.[3] ?? def[3], 4: over?.[4] ?? def[4] }
@@ -338,7 +340,9 @@ export function createAlertingStage(deps: AlertingDeps): AlertingStage {
         recent = await stores.warnings.list({ status: ['closed'], level: [1], since: clock.now() - burstWindowMs, limit: 1000 })
       } catch (err) { logger.warn({ err: errorMessage(err) }, 'recent level-1 warnings not loaded: burst count starts at zero') }
       await risk.start(open, recent)
-      subs.push(await bus.subscribe(topics.findings, { group: 'alerting', beforeCommit: published }, onFinding))
+      // Findings of up to FINDING_CONCURRENCY partitions at once (per-key order holds): each waits for its
+      // warning's group commit, which then takes the changes of all of them in one transaction.
+      subs.push(await bus.subscribe(topics.findings, { group: 'alerting', beforeCommit: published, concurrency: FINDING_CONCURRENCY }, onFinding))
       subs.push(await bus.subscribe(topics.commands, { group: 'alerting', beforeCommit: published }, onCommand))
       timer = clock.setInterval(onTimer, o.escalationCheckMs ?? 1000)
       started = true

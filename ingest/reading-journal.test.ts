@@ -44,6 +44,7 @@ describe('reading journal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
     const j = openReadingJournal({ dir, segmentBytes: 4096 })
     for (let i = 1; i <= 200; i++) j.append(batch(i), [])
+    j.flush()
     const before = j.segments().length
     expect(before).toBeGreaterThan(3)
     j.checkpoint('readings', 150)

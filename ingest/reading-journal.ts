@@ -55,7 +55,7 @@ export interface ReadingJournal {
   checkpoint(consumer: JournalConsumer, seq: number): void
   /** Entries after min(checkpoints), in order (call before appending). */
   replay(): Generator<JournalEntry>
-  /** Segment files present (for tests and health). */
+  /** Segment files present (for tests and health); entries still queued may not be in them yet. */
   segments(): string[]
   close(): void
 }
@@ -335,7 +335,9 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       }
       if (bad) logger?.error({ bad, dir }, 'journal: unreadable lines skipped during replay')
     },
-    segments: () => { flushNow(); return listSegs().map((s) => s.name) },
+    // No flush here: health reads this every few seconds, and a synchronous write on the event loop can
+    // block for tens of milliseconds on a disk under writeback (what is queued is written within groupCommitMs).
+    segments: () => listSegs().map((s) => s.name),
     close() {
       if (closed) return
       try { flushNow() } catch (err) { logger?.error({ err }, 'ingest journal: last entries not written at close') }

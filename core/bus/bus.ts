@@ -30,6 +30,11 @@ export interface SubscribeOptions {
    *  it throws, nothing is committed and the messages since the last commit come again. The memory bus
    *  commits nothing (the ingest journal covers it there) and never calls it. */
   beforeCommit?: () => Promise<void>
+  /** How many partitions this member may handle at once when its handler returns a promise (per-key
+   *  order holds: a partition's next message waits for the one before). Default 1. The memory bus
+   *  honours it per subscription; the Kafka bus handles `partitionsConsumedConcurrently` partitions of
+   *  every subscription at once. For handlers that wait on a group commit (alerting's warning store). */
+  concurrency?: number
 }
 
 export interface DeadLetter {

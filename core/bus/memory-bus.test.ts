@@ -139,4 +139,36 @@ describe('memory bus', () => {
     await bus.close()
     await expect(bus.publish(contractTopic, { k: 'a', n: 9 })).rejects.toThrow('bus closed')
   })
+  it('with `concurrency`, handles that many partitions at once, never two messages of one key, and drains', async () => {
+    const bus = createMemoryBus({ partitions: 16 })
+    let inFlight = 0
+    let most = 0
+    const busyKeys = new Set<string>()
+    let overlapSameKey = 0
+    const got = new Map<string, number[]>()
+    const releases: (() => void)[] = []
+    await bus.subscribe(contractTopic, { group: 'c', concurrency: 4 }, async (m: M) => {
+      if (busyKeys.has(m.k)) overlapSameKey++
+      busyKeys.add(m.k)
+      inFlight++
+      most = Math.max(most, inFlight)
+      await new Promise<void>((r) => releases.push(r))
+      inFlight--
+      busyKeys.delete(m.k)
+      got.set(m.k, [...(got.get(m.k) ?? []), m.n])
+    })
+    const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`)
+    for (let n = 0; n < 5; n++) await bus.publishMany(contractTopic, keys.map((k) => ({ k, n })))
+    await tick(10)
+    expect(inFlight).toBe(4) // four partitions at once, not one
+    // release the handlers one at a time until everything is through
+    let drained = false
+    const d = bus.drain(5000).then(() => { drained = true })
+    while (!drained) { releases.shift()?.(); await tick(0) }
+    await d
+    expect(most).toBe(4)
+    expect(overlapSameKey).toBe(0)
+    for (const k of keys) expect(got.get(k)).toEqual([0, 1, 2, 3, 4]) // per-key order
+    await bus.close()
+  })
 })

@@ -1,7 +1,8 @@
 // The in-process bus (embedded mode). Each consumer group has fixed partitions (key → partition by
-// hash), each a FIFO; a partition is handled by one member at a time and each member handles one
-// message at a time, so per-key order holds even while members join or leave, and a leaving member's
-// backlog passes to the others. A group backlog at highWaterMark makes publishers to that topic wait
+// hash), each a FIFO; a partition is handled by one member at a time and holds its next message until
+// the one before is handled, so per-key order holds even while members join or leave, and a leaving
+// member's backlog passes to the others. A member handles one message at a time, or up to
+// `concurrency` (a subscribe option) of different partitions when its handler returns promises. A group backlog at highWaterMark makes publishers to that topic wait
 // (backpressure, never a deadlock on another topic). Retries and dead letters follow the Bus contract.
 import type { Static, TSchema } from 'typebox'
 import type { Topic } from '../contracts/topics.js'
@@ -27,7 +28,13 @@ export interface MemoryBusOptions {
 
 interface Item { value: unknown; key: string; offset: number; partition: number; w: number }
 interface Part { queue: Item[]; head: number; busy: boolean }
-interface Member { handler: Handler<TSchema>; running: boolean; closed: boolean; opts: SubscribeOptions }
+interface Member {
+  handler: Handler<TSchema>; running: boolean; closed: boolean; opts: SubscribeOptions
+  /** Deliveries of different partitions this member may have in flight; and how many it has. */
+  limit: number; active: number
+  /** Wakes the work loop waiting for a free delivery slot. */
+  slotFree?: () => void
+}
 interface Group { topic: string; members: Member[]; parts: Part[]; pending: number; weight: number; inFlight: number }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
@@ -114,6 +121,15 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     setImmediate(() => { void work(g, m) })
   }
 
+  /** After a delivery: frees its partition and hands it on if ownership moved while it was in flight. */
+  function delivered(g: Group, m: Member, part: Part, item: Item): void {
+    part.busy = false
+    g.inFlight--
+    const owner = ownerOf(g, item.partition)
+    if (owner && owner !== m) kick(g, owner)
+    if (waiters.has(g.topic)) wake(g.topic)
+  }
+
   async function work(g: Group, m: Member): Promise<void> {
     let n = 0
     try {
@@ -128,11 +144,20 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         g.weight -= item.w
         g.inFlight++
         part.busy = true
-        try { await deliver(g, m, item) } finally { part.busy = false; g.inFlight-- }
-        // Ownership may have moved while the message was in flight: hand the partition on.
-        const owner = ownerOf(g, item.partition)
-        if (owner && owner !== m) kick(g, owner)
-        if (waiters.has(g.topic)) wake(g.topic)
+        if (m.limit <= 1) {
+          try { await deliver(g, m, item) } finally { delivered(g, m, part, item) }
+        } else {
+          // deliver() never rejects (a failure ends as a dead letter)
+          m.active++
+          void deliver(g, m, item).finally(() => {
+            m.active--
+            delivered(g, m, part, item)
+            const slot = m.slotFree
+            if (slot) { m.slotFree = undefined; slot() } else if (!m.closed && nextFor(g, m)) kick(g, m)
+            else if (!m.running) wake(g.topic) // the last one in flight: drain() may be waiting
+          })
+          if (m.active >= m.limit) await new Promise<void>((r) => { m.slotFree = r })
+        }
         if (++n % 256 === 0) await new Promise((r) => setImmediate(r))
       }
     } finally {
@@ -183,7 +208,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       let g = gs.get(opts.group)
       if (!g) { g = { topic: topic.name, members: [], parts: newParts(), pending: 0, weight: 0, inFlight: 0 }; gs.set(opts.group, g) }
       const group = g
-      const m: Member = { handler: handler as Handler<TSchema>, running: false, closed: false, opts }
+      const m: Member = { handler: handler as Handler<TSchema>, running: false, closed: false, opts, limit: Math.max(1, Math.floor(opts.concurrency ?? 1)), active: 0 }
       group.members.push(m)
       for (const x of group.members) kick(group, x) // partitions were reassigned
       return {

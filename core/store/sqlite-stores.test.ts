@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Stores } from './ports.js'
 import { openSqliteStores, type SqliteStoreOptions } from './sqlite-stores.js'
+import { openSharedDb } from './sqlite-db.js'
+import { createSqliteWarningStore } from './sqlite-warning-store.js'
 import { warningFixture, warningStoreContract } from './warning-store.contract.js'
 import { readingBatch, telemetryStoreContract } from './telemetry-store.contract.js'
 import { rejectionFixture, rejectionStoreContract } from './rejection-store.contract.js'
@@ -95,6 +97,53 @@ describe('sqlite stores', () => {
       expect((await b.risk.all())[0]?.riskLevel).toBe('red')
       expect(await b.kv.get('auth.tokenSecret')).toBe('s3cret')
     } finally { await b.close() }
+  })
+
+  it('group-commits the warning upserts of one event-loop turn: one transaction, each promise resolved after it, reads see them at once', async () => {
+    const shared = openSharedDb(join(tmp(), 'w.db'))
+    const store = createSqliteWarningStore(shared)
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => `w${i}`)
+      const done = ids.map((id, i) => store.upsert(warningFixture({ id, sensorId: `S${i}` }, i)))
+      // the second version of w0 replaces the first in the same transaction
+      done.push(store.upsert(warningFixture({ id: 'w0', sensorId: 'S0', level: 1, version: 2 }, 0)))
+      expect(store.transactions()).toBe(0)
+      // a read of a key nothing queued belongs to leaves the group waiting…
+      expect(await store.episodes('E9-OTHER|ch4.high')).toBe(0)
+      expect(await store.get('nope')).toBeUndefined()
+      expect(store.transactions()).toBe(0)
+      // …one that a queued row could change commits the group first: it sees every upsert made before it
+      expect(await store.episodes('S7|ch4.high')).toBe(1)
+      expect((await store.get('w39'))?.id).toBe('w39')
+      expect(store.transactions()).toBe(1)
+      await Promise.all(done)
+      expect(store.transactions()).toBe(1)
+      expect((await store.get('w0'))?.version).toBe(2)
+      expect((await store.notClosed()).length).toBe(40)
+      // upserts in separate turns, awaited one by one: one transaction each
+      for (const id of ['x1', 'x2', 'x3']) await store.upsert(warningFixture({ id, sensorId: id }))
+      expect(store.transactions()).toBe(4)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('rejects every upsert of a group whose transaction failed, and the next group commits', async () => {
+    const shared = openSharedDb(join(tmp(), 'w.db'))
+    const store = createSqliteWarningStore(shared)
+    try {
+      // a trigger that fails the transaction when a warning of level 4 arrives
+      shared.db.exec(`CREATE TRIGGER no_blue BEFORE INSERT ON warnings WHEN NEW.level = 4 BEGIN SELECT RAISE(ABORT, 'no blue'); END`)
+      const a = store.upsert(warningFixture({ id: 'a', sensorId: 'A' }))
+      const b = store.upsert(warningFixture({ id: 'b', sensorId: 'B', level: 4 }))
+      await expect(a).rejects.toThrow(/no blue/)
+      await expect(b).rejects.toThrow(/no blue/)
+      expect(await store.get('a')).toBeUndefined() // all or nothing
+      await store.upsert(warningFixture({ id: 'a', sensorId: 'A' }))
+      expect((await store.get('a'))?.id).toBe('a')
+    } finally {
+      await store.close()
+    }
   })
 
   it('takes 100,000 readings without blocking the caller and writes them all on flush', async () => {
