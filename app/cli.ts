@@ -1,5 +1,6 @@
 // The CLI: `yujing start` (the system, any subset of stages), `yujing simulate` (simulators against
 // any broker), `yujing bench` (the benchmark), `yujing hash-secret` (hash a password or token for the registry).
+import '../ingest/quiet-debug.js' // first: before anything loads mqtt-packet
 import { Command, InvalidArgumentError } from 'commander'
 import bcrypt from 'bcryptjs'
 import { existsSync } from 'node:fs'

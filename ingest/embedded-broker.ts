@@ -3,6 +3,7 @@
 // subscribe to sensor data. onPublish runs before the publish is acknowledged (QoS 1 PUBACK comes
 // only after the readings are on the bus); its errors never crash the broker.
 import { createServer, type Server, type Socket } from 'node:net'
+import './quiet-debug.js' // before aedes loads mqtt-packet
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { Logger } from '../core/runtime/logger.js'
 import type { RegistryHolder } from '../core/registry/registry-holder.js'
