@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import type { ReadingBatch, Rejection } from '../core/contracts/reading.js'
 import type { Logger } from '../core/runtime/logger.js'
 import { AppError } from '../core/runtime/errors.js'
+import { decodeEntry, encodeEntry, seqOfLine } from './journal-codec.js'
 
 export interface JournalEntry { seq: number; batch: ReadingBatch | null; rejections: Rejection[] }
 
@@ -105,7 +106,8 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     const lines = text.slice(0, end).split('\n').filter(Boolean)
     const lastLine = lines[lines.length - 1]
     if (!lastLine) continue
-    try { last = Math.max(last, (JSON.parse(unhole(lastLine)) as { s: number }).s) } catch { /* counted in replay */ }
+    const s = seqOfLine(unhole(lastLine))
+    if (s !== undefined) last = Math.max(last, s) // else: counted in replay
     break
   }
 
@@ -286,7 +288,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     append(batch, rejections) {
       if (closed) throw new AppError('STORE_UNAVAILABLE', 'ingest journal is closed', { retriable: true })
       const seq = last + 1
-      pending.push(`${JSON.stringify({ s: seq, b: batch, r: rejections })}\n`)
+      pending.push(encodeEntry(seq, batch, rejections))
       last = seq
       if (!flushScheduled) {
         flushScheduled = true
@@ -327,10 +329,10 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
         const text = readFileSync(join(dir, seg.name), 'utf8')
         for (const line of text.split('\n')) {
           if (!line) continue
-          let j: { s?: unknown; b?: unknown; r?: unknown }
-          try { j = JSON.parse(unhole(line)) as typeof j } catch { bad++; continue }
-          if (typeof j.s !== 'number' || j.s <= from) continue
-          yield { seq: j.s, batch: (j.b ?? null) as ReadingBatch | null, rejections: Array.isArray(j.r) ? (j.r as Rejection[]) : [] }
+          const e = decodeEntry(unhole(line))
+          if (!e) { bad++; continue }
+          if (e.seq <= from) continue
+          yield e
         }
       }
       if (bad) logger?.error({ bad, dir }, 'journal: unreadable lines skipped during replay')
