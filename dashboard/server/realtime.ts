@@ -19,6 +19,7 @@ import type { Auth } from './auth.js'
 import { createJurisdictionCache, jurisdictionKey, type Jurisdiction, type ScopedUser } from './jurisdiction.js'
 import type { LiveView } from './live-view.js'
 import { statsFor } from './views.js'
+import { coalesceFrames } from './frame-coalescing.js'
 
 interface SocketData { username: string; scopeKey: string; expiresAt: number }
 type Io = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>
@@ -83,6 +84,8 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     allowRequest: (req, cb) => cb(null, sameOrigin(req, cors)),
     ...(cors.length ? { cors: { origin: [...cors] } } : {}),
   })
+
+  io.engine.on('connection', coalesceFrames)
 
   /** Jurisdiction rooms in use: key → the scope that defines it, and how many sockets are in it. */
   const scopes = new Map<string, { scope: ScopedUser; sockets: number }>()
