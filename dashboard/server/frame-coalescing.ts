@@ -2,9 +2,10 @@
 // flight as one `send(packets)` call, but ws writes each frame between its own cork() and uncork():
 // one system call per frame (on loopback also the receiver's TCP processing, in our process). With
 // warnings changing 740 times a second, one dashboard connection cost 740 writev calls a second (4.4 %
-// of the event loop in a batch flood), and every further operator as much again. Corking the TCP socket
-// around that call (the inner uncorks then flush nothing) makes it one write. The first frame after a
-// quiet spell still goes out at once: nothing waits for a timer.
+// of the event loop in a batch flood), and every further operator as much again. The TCP socket is
+// corked from a send until the code running then is done (process.nextTick; ws's inner uncorks flush
+// nothing meanwhile), so what one run of the bus delivers leaves in one write (engine.io queues the
+// frames after the first until that write completes, then sends them in one call). Nothing waits for a timer.
 //
 // This reaches into engine.io's WebSocket transport (`socket`, the ws WebSocket) and ws (`_socket`, the
 // net.Socket); both are pinned in package.json, and frame-coalescing.test.ts fails if they move.
@@ -25,9 +26,13 @@ export function coalesceTransport(t: unknown): boolean {
   if (!raw || typeof raw.cork !== 'function' || typeof raw.uncork !== 'function') return false
   const tcp = raw as Corkable
   const send = tr.send.bind(tr)
+  let corked = false
+  const release = (): void => { corked = false; tcp.uncork() }
   tr.send = (packets: unknown[]): void => {
-    tcp.cork()
-    try { send(packets) } finally { tcp.uncork() }
+    // Held until the code now running is done (process.nextTick, not a timer): the warnings one bus
+    // delivery run pushes leave together.
+    if (!corked) { corked = true; tcp.cork(); process.nextTick(release) }
+    send(packets)
   }
   tr[PATCHED] = true
   return true
