@@ -39,7 +39,7 @@ export async function createBus(cfg: Config['bus'], deps: { logger: Logger; metr
 
 export async function openStores(cfg: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Stores> {
   const { openSqliteStores } = await import('../core/store/sqlite-stores.js')
-  if (cfg.store.kind === 'sqlite' && cfg.telemetry.kind === 'sqlite') return openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true })
+  if (cfg.store.kind === 'sqlite' && cfg.telemetry.kind === 'sqlite') return openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true, walCheckpointWorker: true })
   // Telemetry: InfluxDB when configured, else the embedded SQLite history in the data directory.
   let telemetry: TelemetryStore
   let embedded: Stores | undefined
@@ -47,7 +47,7 @@ export async function openStores(cfg: Config, deps: { logger: Logger; metrics: M
     const { createInfluxTelemetry } = await import('../core/store/influx-telemetry.js')
     telemetry = createInfluxTelemetry({ url: cfg.telemetry.url, token: cfg.telemetry.token, org: cfg.telemetry.org, bucket: cfg.telemetry.bucket, logger: deps.logger })
   } else {
-    embedded = await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true })
+    embedded = await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true, walCheckpointWorker: true })
     telemetry = embedded.telemetry
   }
   if (cfg.store.kind === 'postgres') {
@@ -58,7 +58,7 @@ export async function openStores(cfg: Config, deps: { logger: Logger; metrics: M
     return { ...pg, close: async () => { await closePg(); await embedded!.close() } }
   }
   // SQLite for warnings and registry, InfluxDB for readings.
-  const sqlite = embedded ?? (await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true }))
+  const sqlite = embedded ?? (await openSqliteStores({ dataDir: cfg.dataDir, logger: deps.logger, telemetryWorker: true, walCheckpointWorker: true }))
   const closeSqlite = sqlite.close.bind(sqlite)
   return {
     ...sqlite,

@@ -10,6 +10,7 @@ import type { Stores } from './ports.js'
 import { createWorkerTelemetryStore } from './telemetry-worker-host.js'
 import { openSharedDb, type SharedDb } from './sqlite-db.js'
 import { createSqliteWarningStore } from './sqlite-warning-store.js'
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js'
 import { createSqliteTelemetryStore } from './sqlite-telemetry-store.js'
 import { createSqliteRejectionStore } from './sqlite-rejection-store.js'
 import { createSqliteKeyValueStore, createSqliteRegistryStore, createSqliteRiskStore } from './sqlite-small-stores.js'
@@ -33,6 +34,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL'
   /** Run the history store (telemetry.db) in a worker thread so its writes never block the event loop. */
   telemetryWorker?: boolean
+  /** Checkpoint yujing.db from a worker thread instead of inside commits on the event loop (see wal-checkpointer.ts). */
+  walCheckpointWorker?: boolean
 }
 
 export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores> {
@@ -59,6 +62,14 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores
   }
   // The composite holds one reference to each file, so a single store's close() never closes a file
   // another store still uses.
+  let checkpointer: WalCheckpointer | undefined
+  if (opts.walCheckpointWorker) {
+    try {
+      checkpointer = await startWalCheckpointer(main.db, main.file, { synchronous: opts.synchronous ?? 'NORMAL', ...(logger ? { logger } : {}) })
+    } catch (err) {
+      logger?.warn({ err }, 'WAL checkpoint worker not started; yujing.db checkpoints inside commits')
+    }
+  }
   main.retain()
   tele?.retain()
   const opt = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
@@ -90,6 +101,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<Stores
           for (const s of Object.values(stores)) {
             try { await s.close() } catch (err) { logger?.error({ err }, 'closing a store failed') }
           }
+          await checkpointer?.stop()
           main.release()
           tele?.release()
         })()
