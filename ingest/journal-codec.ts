@@ -9,14 +9,13 @@
 // The Float64Array is in the host's byte order: the journal is a local crash-recovery file.
 import type { Reading, ReadingBatch, Rejection } from '../core/contracts/reading.js'
 import { QUALITIES, type Quality } from '../core/contracts/reading.js'
+import type { JournalEntry } from './reading-journal.js'
 
 /** Batches with at least this many readings are written in the columnar form. */
 export const COLUMNAR_MIN_ITEMS = 8
 
 const QUALITY_INDEX: ReadonlyMap<string, number> = new Map(QUALITIES.map((q, i) => [q, i]))
 const NO_REJECTIONS: readonly Rejection[] = []
-
-export interface DecodedEntry { seq: number; batch: ReadingBatch | null; rejections: Rejection[] }
 
 const base64Of = (a: Float64Array | Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')
 
@@ -65,7 +64,7 @@ function columnsToBatch(c: Record<string, unknown>): ReadingBatch | undefined {
 }
 
 /** Parses one line (without its newline); undefined when it is not a readable entry. */
-export function decodeEntry(line: string): DecodedEntry | undefined {
+export function decodeEntry(line: string): JournalEntry | undefined {
   let j: { s?: unknown; b?: unknown; c?: unknown; r?: unknown }
   try { j = JSON.parse(line) as typeof j } catch { return undefined }
   if (typeof j !== 'object' || j === null || typeof j.s !== 'number') return undefined

@@ -3,7 +3,8 @@
 // reads a getter: 11 % of everything yujing allocated in a single-reading flood, for no output. Before
 // mqtt-packet loads, this hands it a no-op logger for every namespace that DEBUG does not enable (one
 // that DEBUG enables gets the real logger, so `DEBUG=mqtt-packet:* npm start` still traces packets).
-// Imported first by the modules that load aedes or MQTT.js; it must run before mqtt-packet is required.
+// Every package resolving the same `debug` module (engine.io and socket.io here) gets the same, once it
+// loads after this. Imported first by the CLI and the embedded broker: it must run before mqtt-packet is required.
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 
