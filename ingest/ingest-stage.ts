@@ -90,9 +90,11 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   const sampleCounts = new Map<string, { second: number; n: number }>()
   let decodeFailures = 0
 
-  const received = childrenByLabel((gateway) => metrics.readingsReceived.labels(gateway))
+  const received = childrenByLabel((gateway) => metrics.readingsReceived.tally(gateway))
+  const receivedAll = metrics.perGateway ? undefined : metrics.readingsReceived.tally()
+  const accepted = metrics.readingsAccepted.tally()
   const rejected = childrenByLabel((reason) => metrics.readingsRejected.labels(reason))
-  const kinds = childrenByLabel((kind) => metrics.mqttMessages.labels(kind))
+  const kinds = childrenByLabel((kind) => metrics.mqttMessages.tally(kind))
   const latency = metrics.stageLatencySeconds.labels('ingest')
 
   /** At most keptPerSecond per key and second pass (the rest are only counted). */
@@ -170,8 +172,8 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
         }] }
       }
       kinds(res.kind).inc()
-      if (metrics.perGateway) received(gatewayId).inc(res.received)
-      else metrics.readingsReceived.inc(res.received)
+      if (receivedAll) receivedAll.inc(res.received)
+      else received(gatewayId).inc(res.received)
       if (res.duplicates) metrics.readingsDuplicate.inc(res.duplicates)
       let kept: Rejection[] | undefined
       for (const r of res.rejections) {
@@ -196,7 +198,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
         } finally {
           held -= n
         }
-        metrics.readingsAccepted.inc(n)
+        accepted.inc(n)
       }
       if (journaled) await deps.journal!.durable()
       latency.observe((performance.now() - t0) / 1000)

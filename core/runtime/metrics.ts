@@ -5,12 +5,12 @@ import { createFastHistogram, type FastHistogram } from './fast-histogram.js'
 export interface Metrics {
   registry: Registry
   /** Labelled by `gateway` only when created with perGateway (10,000 gateways make /metrics a 50 ms render). */
-  readingsReceived: Counter<string>
+  readingsReceived: TalliedCounter<string>
   readonly perGateway: boolean
-  readingsAccepted: Counter
+  readingsAccepted: TalliedCounter<string>
   readingsRejected: Counter<'reason'>
   readingsDuplicate: Counter
-  mqttMessages: Counter<'kind'>
+  mqttMessages: TalliedCounter<'kind'>
   ingestPending: Gauge
   /** Read when /metrics is scraped (values that change on every message are not pushed per message). */
   sources: { ingestPending: () => number }
@@ -40,11 +40,11 @@ export function createMetrics(opts: { defaults?: boolean; perGateway?: boolean }
     registry,
     sources,
     perGateway,
-    readingsReceived: new Counter({ name: 'yujing_readings_received_total', help: `Readings received over MQTT (batch items counted one by one)${perGateway ? ', by gateway' : ''}`, labelNames: perGateway ? ['gateway'] : [], registers: r }),
-    readingsAccepted: new Counter({ name: 'yujing_readings_accepted_total', help: 'Readings that passed validation and went on the bus', registers: r }),
+    readingsReceived: talliedCounter({ name: 'yujing_readings_received_total', help: `Readings received over MQTT (batch items counted one by one)${perGateway ? ', by gateway' : ''}`, labelNames: perGateway ? ['gateway'] : [], registers: r }),
+    readingsAccepted: talliedCounter({ name: 'yujing_readings_accepted_total', help: 'Readings that passed validation and went on the bus', registers: r }),
     readingsRejected: new Counter({ name: 'yujing_readings_rejected_total', help: 'Readings rejected, by reason', labelNames: ['reason'], registers: r }),
     readingsDuplicate: new Counter({ name: 'yujing_readings_duplicate_total', help: 'Duplicate readings (same seq, or same sensor and ts) counted once', registers: r }),
-    mqttMessages: new Counter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid, shed)', labelNames: ['kind'], registers: r }),
+    mqttMessages: talliedCounter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid, shed)', labelNames: ['kind'], registers: r }),
     ingestPending: new Gauge({ name: 'yujing_ingest_pending_messages', help: 'MQTT messages received and not yet acknowledged (held while the bus or journal cannot take them; bounded by the gateways\' in-flight windows)', registers: r, collect() { this.set(sources.ingestPending()) } }),
     findings: new Counter({ name: 'yujing_findings_total', help: 'Rule findings sent to alerting, by kind', labelNames: ['kind'], registers: r }),
     warningsRaised: new Counter({ name: 'yujing_warnings_raised_total', help: 'Warnings raised, by level and kind', labelNames: ['level', 'kind'], registers: r }),
@@ -70,4 +70,29 @@ export function childrenByLabel<C>(make: (label: string) => C): (label: string) 
     if (!c) { c = make(label); made.set(label, c) }
     return c
   }
+}
+
+/** A counter that can also be counted by tallies: plain numbers added to per message and folded into
+ *  the counter when it is read (/metrics, get()). prom-client's inc() hashes the labels (an empty
+ *  object too) on every call; ingest counts three times a message. */
+export type TalliedCounter<L extends string> = Counter<L> & {
+  /** A tally of the series with these label values (in labelNames order; none for an unlabelled counter). */
+  tally(...labelValues: string[]): { inc(n?: number): void }
+}
+
+function talliedCounter<L extends string>(cfg: ConstructorParameters<typeof Counter<L>>[0]): TalliedCounter<L> {
+  const tallies: { add(n: number): void; n: number }[] = []
+  const c = new Counter<L>({
+    ...cfg,
+    collect() {
+      for (const t of tallies) if (t.n) { const n = t.n; t.n = 0; t.add(n) }
+    },
+  }) as TalliedCounter<L>
+  c.tally = (...labelValues: string[]) => {
+    const child = labelValues.length ? c.labels(...labelValues) : c
+    const t = { add: (n: number) => child.inc(n), n: 0 }
+    tallies.push(t)
+    return { inc: (n = 1) => { if (!(n >= 0)) throw new Error(`${cfg.name}: a counter cannot decrease (inc(${n}))`); t.n += n } }
+  }
+  return c
 }
