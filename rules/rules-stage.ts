@@ -219,9 +219,10 @@ export function createRulesStage(deps: RulesStageDeps): Stage {
       evaluate(slot.compiled, slot.state, r, receivedAt, out)
       if (t) t.onReading(r.sensorId, receivedAt, out)
     }
+    const observe = (): void => { rulesLatency.observe(Math.max(0, clock.now() - receivedAt) / 1000) }
     const wait = out.length ? (pipelined ? pipelined.add(out) : publish(out)) : undefined
-    if (wait) return wait.then(() => { rulesLatency.observe(Math.max(0, clock.now() - receivedAt) / 1000) })
-    rulesLatency.observe(Math.max(0, clock.now() - receivedAt) / 1000)
+    if (wait) return wait.then(observe)
+    observe()
   }
 
   function onHeartbeat(hb: IngestHeartbeat): void {

@@ -2,8 +2,9 @@
 // hash), each a FIFO; a partition is handled by one member at a time and holds its next message until
 // the one before is handled, so per-key order holds even while members join or leave, and a leaving
 // member's backlog passes to the others. A member handles one message at a time, or up to
-// `concurrency` (a subscribe option) of different partitions when its handler returns promises. A group backlog at highWaterMark makes publishers to that topic wait
-// (backpressure, never a deadlock on another topic). Retries and dead letters follow the Bus contract.
+// `concurrency` (a subscribe option) of different partitions when its handler returns promises. A
+// group backlog at highWaterMark makes publishers to that topic wait (backpressure, never a deadlock
+// on another topic). Retries and dead letters follow the Bus contract.
 import type { Static, TSchema } from 'typebox'
 import type { Topic } from '../contracts/topics.js'
 import { errorMessage, isRetriable } from '../runtime/errors.js'
