@@ -57,7 +57,8 @@ export function trend(samples: readonly SoakSample[], key: keyof SoakSample): Tr
 function metric(text: string, name: string): number {
   let sum = 0
   for (const line of text.split('\n')) {
-    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+    // `name` may end in a label set (`metric{type="x"}`): then only that series is read.
+    if (line.startsWith(name) && (line[name.length] === ' ' || (line[name.length] === '{' && !name.endsWith('}')))) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
 }
@@ -98,7 +99,8 @@ export async function runSoak(opts: SoakOptions = {}): Promise<void> {
       atS: Math.round((Date.now() - t0) / 1000),
       rssMB: round(c.rss / 2 ** 20, 1),
       heapMB: round(c.heapUsed / 2 ** 20, 1),
-      handles: metric(text, 'yujing_process_nodejs_active_handles_total'),
+      // Handles: active resources other than timers (their number follows what is scheduled, not leaks).
+      handles: metric(text, 'yujing_process_nodejs_active_resources_total') - metric(text, 'yujing_process_nodejs_active_resources{type="Timeout"}') - metric(text, 'yujing_process_nodejs_active_resources{type="Immediate"}'),
       fds: metric(text, 'yujing_process_process_open_fds'),
       eventLoopLagP99Ms: round(metric(text, 'yujing_process_nodejs_eventloop_lag_p99_seconds') * 1000, 1),
       acceptedPerSec: round((c.accepted - prev.accepted) / ((c.at - prev.at) / 1000), 0),

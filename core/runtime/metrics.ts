@@ -1,6 +1,7 @@
 // Prometheus metrics: one registry per process, with every metric name defined here once.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import { createFastHistogram, type FastHistogram } from './fast-histogram.js'
+import { registerProcessMetrics } from './process-metrics.js'
 
 export interface Metrics {
   registry: Registry
@@ -33,7 +34,7 @@ export interface Metrics {
 export function createMetrics(opts: { defaults?: boolean; perGateway?: boolean } = {}): Metrics {
   const perGateway = opts.perGateway === true
   const registry = new Registry()
-  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'yujing_process_' })
+  if (opts.defaults !== false) registerProcessMetrics(registry, 'yujing_process_')
   const r = [registry]
   const sources: Metrics['sources'] = { ingestPending: () => 0 }
   return {
