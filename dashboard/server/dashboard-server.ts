@@ -24,6 +24,7 @@ import { installErrorHandlers } from './http-errors.js'
 import { createLiveView } from './live-view.js'
 import type { LoginRateLimitOptions } from './login-rate-limit.js'
 import { createRealtime } from './realtime.js'
+import { createEnterpriseLevelIndex } from './enterprise-level-index.js'
 import { createRegistryAdmin } from './registry-admin.js'
 import type { HealthFn, RouteContext, TypedApp } from './routes/context.js'
 import { enterpriseRoutes } from './routes/enterprises.js'
@@ -99,6 +100,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
     ...(options.loginRateLimit ? { rateLimit: options.loginRateLimit } : {}),
   })
   const live = createLiveView({ bus, registry, stores, clock, logger, metrics, instanceId: options.instanceId })
+  const levels = createEnterpriseLevelIndex(live, registry)
   const commands = createCommandClient({ bus, clock, instanceId: options.instanceId, ...(options.commandTimeoutMs !== undefined ? { timeoutMs: options.commandTimeoutMs } : {}) })
   const admin = createRegistryAdmin({ store: stores.registry, bus, clock, allowWeakSecrets: options.allowWeakSecrets ?? false })
 
@@ -154,7 +156,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
   registerAuthHook(app, auth)
 
   const ctx: RouteContext = {
-    auth, registry, stores, live, commands, bus, metrics, clock, health: deps.health,
+    auth, registry, stores, live, levels, commands, bus, metrics, clock, health: deps.health,
     metricsPublic: options.metricsPublic ?? true,
     allowWeakSecrets: options.allowWeakSecrets ?? false,
     registryBodyLimit: options.registryBodyLimit ?? 32 * 1024 * 1024,
@@ -177,7 +179,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
   }
 
   const realtime = createRealtime({
-    httpServer: fastify.server, auth, registry, live, clock, metrics, logger,
+    httpServer: fastify.server, auth, registry, live, levels, clock, metrics, logger,
     options: {
       ...(options.coalesceMs !== undefined ? { coalesceMs: options.coalesceMs } : {}),
       ...(options.statsIntervalMs !== undefined ? { statsIntervalMs: options.statsIntervalMs } : {}),
@@ -188,7 +190,7 @@ export async function createDashboardServer(deps: DashboardDeps): Promise<Dashbo
   let started: Promise<void> | undefined
   let closing: Promise<void> | undefined
   fastify.addHook('preClose', async () => { await realtime.stop() })
-  fastify.addHook('onClose', async () => { await Promise.all([commands.stop(), live.stop()]) })
+  fastify.addHook('onClose', async () => { levels.stop(); await Promise.all([commands.stop(), live.stop()]) })
 
   const start = (): Promise<void> => {
     started ??= (async () => {

@@ -18,6 +18,7 @@ import type { Metrics } from '../../core/runtime/metrics.js'
 import type { Auth } from './auth.js'
 import { createJurisdictionCache, jurisdictionKey, type Jurisdiction, type ScopedUser } from './jurisdiction.js'
 import type { LiveView } from './live-view.js'
+import type { EnterpriseLevelIndex } from './enterprise-level-index.js'
 import { statsFor } from './views.js'
 import { coalesceFrames } from './frame-coalescing.js'
 
@@ -43,6 +44,7 @@ export interface RealtimeDeps {
   auth: Auth
   registry: RegistryHolder
   live: LiveView
+  levels: EnterpriseLevelIndex
   clock: Clock
   metrics: Metrics
   logger: Logger
@@ -69,7 +71,7 @@ function sameOrigin(req: IncomingMessage, allowed: readonly string[]): boolean {
 }
 
 export function createRealtime(deps: RealtimeDeps): Realtime {
-  const { auth, registry, live, clock, metrics, logger } = deps
+  const { auth, registry, live, levels, clock, metrics, logger } = deps
   const coalesceMs = deps.options?.coalesceMs ?? 250
   const statsMs = deps.options?.statsIntervalMs ?? 1000
   const cors = deps.options?.corsOrigins ?? []
@@ -210,7 +212,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     const now = clock.now()
     for (const key of scopes.keys()) {
       const j = scopeOf(key, idx)
-      if (j) io.to(scopeRoom(key)).emit('stats', statsFor(idx, live, j, now))
+      if (j) io.to(scopeRoom(key)).emit('stats', statsFor(live, levels, j, now))
     }
     for (const socket of io.sockets.sockets.values()) {
       if (socket.data.expiresAt <= now) socket.disconnect(true)

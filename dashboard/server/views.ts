@@ -12,6 +12,7 @@ import type { RegistryIndex } from '../../core/registry/registry-index.js'
 import { compareWarnings } from '../../core/store/query-rules.js'
 import type { Jurisdiction } from './jurisdiction.js'
 import type { LiveView } from './live-view.js'
+import type { EnterpriseLevelIndex } from './enterprise-level-index.js'
 
 const zeroCounts = (): LevelCounts => ({ red: 0, orange: 0, yellow: 0, blue: 0 })
 const worse = (a: Color, b: Color): Color => (LEVEL_OF_COLOR[a] <= LEVEL_OF_COLOR[b] ? a : b)
@@ -37,9 +38,8 @@ export function warningsByEnterprise(live: LiveView): Map<string, Warning[]> {
   return m
 }
 
-/** Just the level of enterpriseRisk (no factors, no dates): what the header stats count, every second,
- *  for every enterprise in every jurisdiction in use — the full read model cost 40–90 ms per push at 10,000
- *  enterprises, on the pipeline's event loop. */
+/** Just the level of enterpriseRisk (no factors, no dates): what the header stats count (through the
+ *  enterprise level index, which calls this for the enterprises whose warnings or risk changed). */
 export function enterpriseRiskLevel(live: LiveView, e: Enterprise, open: readonly Warning[] | undefined): Color {
   const st = live.risk('enterprise', e.id)
   if (st) return st.riskLevel
@@ -199,15 +199,10 @@ export function enterpriseDetail(idx: RegistryIndex, live: LiveView, e: Enterpri
   }
 }
 
-export function statsFor(idx: RegistryIndex, live: LiveView, j: Jurisdiction, now: number): StatsPush {
-  const enterprises = zeroCounts()
+export function statsFor(live: LiveView, levels: EnterpriseLevelIndex, j: Jurisdiction, now: number): StatsPush {
+  const enterprises = levels.counts(j)
   const openWarnings = zeroCounts()
   let overdue = 0
-  const byEnt = warningsByEnterprise(live)
-  for (const e of idx.enterprises.values()) {
-    if (!j.seesEnterprise(e.id)) continue
-    enterprises[enterpriseRiskLevel(live, e, byEnt.get(e.id))]++
-  }
   for (const w of live.warnings()) {
     if (!j.seesWarning(w)) continue
     openWarnings[COLOR_OF_LEVEL[w.level]]++

@@ -10,6 +10,7 @@ import type { Clock } from '../../../core/runtime/clock.js'
 import type { Auth } from '../auth.js'
 import type { CommandClient } from '../command-client.js'
 import type { LiveView } from '../live-view.js'
+import type { EnterpriseLevelIndex } from '../enterprise-level-index.js'
 
 export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -20,6 +21,8 @@ export interface RouteContext {
   registry: RegistryHolder
   stores: Stores
   live: LiveView
+  /** Enterprises by risk colour, kept current (header stats). */
+  levels: EnterpriseLevelIndex
   commands: CommandClient
   bus: Bus
   metrics: Metrics

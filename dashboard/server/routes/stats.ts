@@ -7,7 +7,7 @@ import type { RouteContext, TypedApp } from './context.js'
 export function statsRoutes(app: TypedApp, ctx: RouteContext): void {
   app.get('/api/stats', {
     schema: { tags: ['system'], summary: 'Enterprises by level, open warnings by level, overdue unacknowledged, sensors offline, readings per second' },
-  }, async (request) => statsFor(ctx.registry.current(), ctx.live, caller(request).jurisdiction, ctx.clock.now()))
+  }, async (request) => statsFor(ctx.live, ctx.levels, caller(request).jurisdiction, ctx.clock.now()))
 
   app.get('/metrics', {
     config: { auth: ctx.metricsPublic ? 'public' : 'viewer' },
