@@ -40,7 +40,7 @@ describe('reading journal', () => {
     expect([...k.replay()].map((e) => e.seq)).toEqual([1, 2])
   })
 
-  it('rotates segments and deletes those fully below both checkpoints', () => {
+  it('rotates segments and deletes those fully below both checkpoints', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
     const j = openReadingJournal({ dir, segmentBytes: 4096 })
     for (let i = 1; i <= 200; i++) j.append(batch(i), [])
@@ -48,14 +48,56 @@ describe('reading journal', () => {
     const before = j.segments().length
     expect(before).toBeGreaterThan(3)
     j.checkpoint('readings', 150)
+    await j.idle()
     expect(j.segments().length).toBe(before) // rejections still at 0
     j.checkpoint('rejections', 200)
+    await j.idle()
     const after = j.segments()
     expect(after.length).toBeLessThan(before)
     expect([...j.replay()].map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 151 + i))
     j.checkpoint('readings', 200)
+    await j.idle()
     expect(j.segments()).toHaveLength(1) // the segment being written stays
     expect(j.checkpoints()).toEqual({ readings: 200, rejections: 200 })
+  })
+})
+
+describe('reading journal: checkpoints off the event loop', () => {
+  it('writes checkpoints and deletes segments in the background, newest values last, and close() writes what is still pending', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yj-journal-'))
+    const ckptFile = join(dir, 'checkpoint.json')
+    const onDisk = (): unknown => JSON.parse(readFileSync(ckptFile, 'utf8'))
+    const segs = (): number => readdirSync(dir).filter((f) => f.startsWith('seg-')).length
+    const j = openReadingJournal({ dir, segmentBytes: 4096 })
+    for (let i = 1; i <= 300; i++) j.append(batch(i), [])
+    j.flush()
+    const before = segs()
+    j.checkpoint('readings', 100)
+    j.checkpoint('rejections', 100)
+    // Nothing was written or deleted by the calls themselves (they ran on the event loop).
+    expect(readdirSync(dir)).not.toContain('checkpoint.json')
+    expect(segs()).toBe(before)
+    expect(j.checkpoints()).toEqual({ readings: 100, rejections: 100 })
+    // Recorded while the first write is in flight: written after it, newest values only.
+    j.checkpoint('readings', 200)
+    j.checkpoint('readings', 250)
+    j.checkpoint('rejections', 250)
+    await j.idle()
+    expect(onDisk()).toEqual({ readings: 250, rejections: 250 })
+    expect(segs()).toBeLessThan(before)
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    // A checkpoint still pending at close is written by close() itself.
+    j.checkpoint('readings', 300)
+    j.checkpoint('rejections', 300)
+    j.close()
+    expect(onDisk()).toEqual({ readings: 300, rejections: 300 })
+    await new Promise((r) => setTimeout(r, 50)) // the superseded asynchronous write finishes
+    expect(onDisk()).toEqual({ readings: 300, rejections: 300 })
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    const k = openReadingJournal({ dir })
+    expect([...k.replay()]).toEqual([])
+    expect(k.lastSeq()).toBe(300)
+    k.close()
   })
 })
 
