@@ -4,7 +4,7 @@ import type { Warning } from '../core/contracts/warning.js'
 import { fakeClock } from '../core/runtime/clock.js'
 import { indexRegistry } from '../core/registry/registry-index.js'
 import { apply } from './lifecycle.js'
-import { ackDeadline, contactsFor, createEscalator, DEFAULT_ESCALATION_POLICY, escalationStep, lastNotifiedAt, nextTier } from './escalation.js'
+import { ackDeadline, contactsFor, createEscalator, DEFAULT_ESCALATION_POLICY, escalationDueAt, escalationStep, lastNotifiedAt, nextTier } from './escalation.js'
 import { testRegistry, testRegistryDoc } from './testing/fixtures.js'
 
 const T0 = Date.parse('2026-11-28T00:00:00.000Z')
@@ -109,5 +109,83 @@ describe('createEscalator', () => {
     esc.stop()
     clock.advance(10_000)
     expect(due.length).toBe(2)
+  })
+})
+
+describe('escalation due times', () => {
+  /** Warnings in every state the timer meets: levels, tiers (the top one too), escalated and re-notified. */
+  function variants(): Warning[] {
+    const out: Warning[] = []
+    for (const level of [1, 2, 3, 4] as const) {
+      for (const [e, r] of [['E1', 'G1'], ['E3', 'R5102']] as const) {
+        const w = raised(level, e, r)
+        out.push(w, { ...w, escalationTier: 'province' }, { ...w, status: 'acknowledged' })
+        let cur = w
+        for (let k = 0; k < 4; k++) {
+          const t = escalationDueAt(cur, reg)
+          const step = Number.isFinite(t) ? escalationStep(cur, t, reg) : undefined
+          if (!step) break
+          out.push((cur = step.warning))
+        }
+      }
+    }
+    out.push({ ...raised(2), ackDeadline: 'not a date' })
+    return out
+  }
+
+  it('is the first millisecond at which escalationStep has a step', () => {
+    const ws = variants()
+    expect(ws.length).toBeGreaterThan(40)
+    let finite = 0
+    for (const w of ws) {
+      const t = escalationDueAt(w, reg)
+      if (Number.isFinite(t)) {
+        finite++
+        expect(escalationStep(w, t, reg), w.id).toBeDefined()
+        expect(escalationStep(w, t - 1, reg), w.id).toBeUndefined()
+      } else {
+        expect(escalationStep(w, T0 + 365 * 24 * 60 * MIN, reg)).toBeUndefined()
+      }
+    }
+    expect(finite).toBeGreaterThan(30)
+  })
+
+  it('is worked out once per warning object and registry: a new version or registry is looked at again', () => {
+    const clock = fakeClock(T0)
+    let current = reg
+    const top = { ...raised(1), escalationTier: 'province' as const, id: 'top' }
+    const quiet = Array.from({ length: 500 }, (_, i) => ({ ...raised(4), id: `Q${i}` }))
+    const ws: Warning[] = [top, ...quiet]
+    const due: string[] = []
+    const esc = createEscalator({ clock, registry: () => current, policy: DEFAULT_ESCALATION_POLICY, warnings: () => ws, due: (w) => due.push(w.id) })
+    const parse = Date.parse
+    let parsed = 0
+    Date.parse = (s: string) => { parsed++; return parse(s) }
+    try {
+      esc.tick()
+      expect(parsed).toBe(2 * ws.length) // deadline and last notification, once each
+      parsed = 0
+      for (let i = 0; i < 10; i++) { clock.advance(1000); esc.tick() }
+      expect(parsed).toBe(0)
+    } finally {
+      Date.parse = parse
+    }
+    // The top-tier red warning is re-notified after a minute, not escalated at its 5-minute deadline.
+    clock.advance(60 * MIN)
+    esc.tick()
+    expect(due.filter((id) => id === 'top')).toHaveLength(1)
+    // A new version (acknowledged) replaces the object: no longer due.
+    ws[0] = { ...top, status: 'acknowledged', version: top.version + 1 }
+    due.length = 0
+    esc.tick()
+    expect(due).not.toContain('top')
+    // A new registry is looked at again (its region chains decide the tiers above).
+    current = indexRegistry(testRegistryDoc(), 2)
+    due.length = 0
+    Date.parse = (s: string) => { parsed++; return parse(s) }
+    parsed = 0
+    try { esc.tick() } finally { Date.parse = parse }
+    expect(parsed).toBe(2 * quiet.length) // the acknowledged one has nothing to parse
+    expect(due.length).toBe(500) // the blue ones, 60 min past raising, are due for their 30-min re-notification
   })
 })
