@@ -91,6 +91,27 @@ if (!brokers.length && required) {
       expect(bus.lag()).toBe(0)
     }, 120_000)
 
+    it('decodes a message once for all groups of the process: they get the same value, another process its own', async () => {
+      const bus = await makeBus()
+      const other = await createKafkaBus({ brokers, clientId: `yujing-test-${runId}-other`, topicPrefix: `yujing.${runId}.${seq}.`, logger: silent, retryDelayMs: 10 })
+      buses.push(other)
+      const got: Record<string, Order[]> = { rules: [], history: [], dashboard: [], elsewhere: [] }
+      for (const g of ['rules', 'history', 'dashboard'] as const) await bus.subscribe(orders, { group: g }, (m) => { got[g]!.push(m) })
+      await other.subscribe(orders, { group: 'elsewhere' }, (m) => { got.elsewhere!.push(m) })
+      const msgs = Array.from({ length: 300 }, (_, n) => ({ enterpriseId: `ent-${n % 7}`, n }))
+      await bus.publishMany(orders, msgs)
+      await until(() => Object.values(got).every((a) => a.length === msgs.length), 60_000, 'every group to get every message')
+      const byN = (a: Order[]): Map<number, Order> => new Map(a.map((m) => [m.n, m]))
+      const [r, h, d, e] = [byN(got.rules!), byN(got.history!), byN(got.dashboard!), byN(got.elsewhere!)]
+      for (const m of msgs) {
+        expect(r.get(m.n)).toEqual(m)
+        expect(h.get(m.n)).toBe(r.get(m.n)) // the same object: parsed once
+        expect(d.get(m.n)).toBe(r.get(m.n))
+        expect(e.get(m.n)).toEqual(m)
+        expect(e.get(m.n)).not.toBe(r.get(m.n)) // another bus (process) decodes its own
+      }
+    }, 120_000)
+
     it('sends a poison message to <prefix>orders.dlq with its reason and moves on; retriable errors retry in place', async () => {
       const letters: DeadLetter[] = []
       const bus = await makeBus({ onDeadLetter: (l) => letters.push(l) })
