@@ -3,6 +3,7 @@
 import '../ingest/quiet-debug.js' // first: before anything loads mqtt-packet
 import { Command, InvalidArgumentError } from 'commander'
 import bcrypt from 'bcryptjs'
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../core/config/load-config.js'
@@ -133,6 +134,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--throughput-only', 'only the embedded flood phases (no baselines, latency, overload or Kafka)')
     .option('--loads <list>', 'with --throughput-only: these loads only, comma-separated (e.g. "single QoS 1")', (v: string) => v.split(',').map((x) => x.trim()))
     .action(async (o: { quick?: boolean; profile?: boolean; gateways?: number; out?: string; nodeRed?: boolean; kafka?: boolean; nodeArgs?: string; latencyOnly?: boolean; latencyMs?: number; latencyRates?: number[]; kafkaOnly?: boolean; throughputOnly?: boolean; loads?: string[] }) => {
+      // The orchestrator shares the cores with the pipeline it measures: V8's memory reducer compacting its
+      // heap (20–50 ms, on both cores) a few seconds into a latency phase stalled the pipeline. Without it
+      // (a flag read when the heap is set up: hence a new process, whose children inherit it).
+      if (!process.execArgv.includes('--no-memory-reducer')) {
+        const r = spawnSync(process.execPath, [...process.execArgv, '--no-memory-reducer', ...process.argv.slice(1)], { stdio: 'inherit' })
+        process.exit(r.status ?? 1)
+      }
       const { runBench } = await import('../bench/run.js')
       await runBench(o)
       process.exit(0)

@@ -1,5 +1,10 @@
-// Latency probes: readings published by this process on dedicated probe sensors, alternately crossing
-// red and clearing, timed from MQTT publish to the matching `warning` event on a socket.io client.
+// Latency probes: readings published on dedicated probe sensors, alternately crossing red and clearing,
+// timed from MQTT publish to the matching `warning` event on a socket.io client. The prober runs in a
+// child process of its own (probe-child.ts): in the orchestrator, which holds the generated registry of
+// 100,000 sensors, its own garbage collections (30–60 ms mark-compacts) held back warnings that had
+// arrived and were counted as pipeline latency — as an operator's browser is a process of its own.
+import { fork } from 'node:child_process'
+import { resolve } from 'node:path'
 import { io, type Socket } from 'socket.io-client'
 import type { MqttClient } from 'mqtt'
 import { connectMqtt } from './mqtt-connect.js'
@@ -33,7 +38,64 @@ function perSecond(timed: readonly { atMs: number; ms: number }[]): PerSecond[] 
   })
 }
 
-export async function createProber(o: { httpPort: number; mqttPort: number; probe: BenchGateway; admin: { username: string; password: string } }): Promise<Prober> {
+export interface ProberOptions { httpPort: number; mqttPort: number; probe: BenchGateway; admin: { username: string; password: string } }
+export type ProbeResult = Awaited<ReturnType<Prober['stop']>>
+
+/** Messages between the orchestrator and the probe child. */
+export type ToProbe =
+  | { type: 'init'; options: ProberOptions }
+  | { type: 'start'; intervalMs: number }
+  | { type: 'stop'; waitMs?: number }
+  | { type: 'close' }
+export type FromProbe =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'stopped'; result: ProbeResult; published: number }
+  | { type: 'published'; n: number }
+  | { type: 'closed' }
+
+/** A prober in a child process (see the header); published() is as of the last stop() or update. */
+export async function createProber(o: ProberOptions): Promise<Prober> {
+  // Without V8's memory reducer: in this small process it ran two full collections (12–17 ms and 5–10 ms)
+  // a few seconds into every latency phase, holding back the warnings that had arrived meanwhile.
+  const child = fork(resolve(import.meta.dirname, 'probe-child.js'), [], { execArgv: [...process.execArgv, '--no-memory-reducer'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  let published = 0
+  const waiting: { type: FromProbe['type']; resolve: (m: FromProbe) => void; reject: (e: Error) => void }[] = []
+  child.on('message', (raw) => {
+    const m = raw as FromProbe
+    if (m.type === 'published') { published = Math.max(published, m.n); return }
+    if (m.type === 'stopped') published = m.published
+    const i = waiting.findIndex((w) => w.type === m.type || m.type === 'error')
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m)
+  })
+  child.once('exit', (code) => { for (const w of waiting.splice(0)) w.reject(new Error(`latency prober exited with ${code}`)) })
+  const ask = (m: ToProbe, reply: FromProbe['type']): Promise<FromProbe> => new Promise((res, rej) => {
+    waiting.push({ type: reply, resolve: res, reject: rej })
+    child.send(m)
+  })
+  const ready = await ask({ type: 'init', options: o }, 'ready')
+  if (ready.type === 'error') { child.kill(); throw new Error(ready.message) }
+  return {
+    start(intervalMs) { child.send({ type: 'start', intervalMs } satisfies ToProbe) },
+    async stop(waitMs) {
+      const m = await ask({ type: 'stop', ...(waitMs !== undefined ? { waitMs } : {}) }, 'stopped')
+      if (m.type !== 'stopped') throw new Error(`latency prober: ${m.type === 'error' ? m.message : 'unexpected reply'}`)
+      return m.result
+    },
+    published: () => published,
+    async close() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      await ask({ type: 'close' }, 'closed').catch(() => undefined)
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(t)
+    },
+  }
+}
+
+/** The prober itself, in the calling process (the probe child runs it). */
+export async function createProberHere(o: ProberOptions): Promise<Prober> {
   const res = await fetch(`http://127.0.0.1:${o.httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.admin) })
   if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`)
   const { token } = (await res.json()) as { token: string }

@@ -18,7 +18,7 @@ import { createProber, type Prober } from './latency.js'
 import { connectMqtt } from './mqtt-connect.js'
 import { hotSpots, longTasks } from './profile.js'
 import { runKafkaBench, type KafkaRunResult } from './kafka-mode.js'
-import { pct, procPeakRss, round, sleep } from './util.js'
+import { pct, procPeakRss, round, settleHeap, sleep } from './util.js'
 
 interface Scale {
   enterprises: number; sensorsPerEnterprise: number; probeSensors: number; gateways: number
@@ -115,9 +115,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const tStart = Date.now()
   const work = mkdtempSync(join(tmpdir(), 'yujing-bench-'))
   log(`mode ${o.quick ? 'quick' : 'full'}: ${scale.enterprises} enterprises, ${scale.enterprises * scale.sensorsPerEnterprise} sensors, ${scale.gateways} gateway connections; work dir ${work}`)
-  const reg: BenchRegistry = generateBenchRegistry({ enterprises: scale.enterprises, sensorsPerEnterprise: scale.sensorsPerEnterprise, probeSensors: scale.probeSensors })
+  // The registry document (100,000 sensors) is needed here only until the decode-only baseline has run;
+  // then it is let go (see settleHeap below).
+  let doc: BenchRegistry['doc'] | null = null
+  const reg: Omit<BenchRegistry, 'doc'> = (({ doc: d, ...rest }: BenchRegistry) => { doc = d; return rest })(generateBenchRegistry({ enterprises: scale.enterprises, sensorsPerEnterprise: scale.sensorsPerEnterprise, probeSensors: scale.probeSensors }))
   const regFile = join(work, 'registry.json')
-  writeFileSync(regFile, JSON.stringify(reg.doc))
+  writeFileSync(regFile, JSON.stringify(doc))
   const cfgFile = join(work, 'config.json')
   writeFileSync(cfgFile, JSON.stringify({ ingest: { defaultGatewayRate: 1_000_000 }, rules: { defaultMaxSilenceSeconds: 3600 } }))
   const loadGateways = reg.gateways.slice(0, scale.gateways)
@@ -239,7 +242,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   results.nodeRed = nodeRed
 
   // ---- (b) decode + evaluate alone ----
-  const dec = skipBaselines ? { single: { readingsPerSec: NaN }, batch100: { readingsPerSec: NaN } } : { single: runDecodeOnly(reg.doc, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(reg.doc, loadGateways, 100, scale.decodeReadings) }
+  const dec = skipBaselines ? { single: { readingsPerSec: NaN }, batch100: { readingsPerSec: NaN } } : { single: runDecodeOnly(doc!, loadGateways, 1, scale.decodeReadings), batch100: runDecodeOnly(doc!, loadGateways, 100, scale.decodeReadings) }
+  doc = null
   results.decodeOnly = skipBaselines ? { skipped: true } : dec
   if (!skipBaselines) log(`decode+evaluate alone: single ${Math.round(dec.single.readingsPerSec)}/s, batch 100 ${Math.round(dec.batch100.readingsPerSec)}/s`)
 
@@ -299,6 +303,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   }
   // Fixed-rate phases with latency probes, first, on the fresh system (no backlog left by a flood).
   const latency: Record<string, unknown> = {}
+  settleHeap()
   for (const rate of throughputOnly ? [] : opts.latencyRates ?? [5000, 20_000]) {
     const l = LOADS[0]!
     const p = spec(l, [{ rate, durationMs: scale.latencyMs }], 20_000)
@@ -348,6 +353,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     gen = await startGenerator({ host: '127.0.0.1', port: sut.mqttPort, gateways: loadGateways, clientPrefix: 'bench', auth: true })
     log(`yujing restarted for the flood phases (${sut.startupMs} ms; ${gen.connected} connections)`)
   }
+  settleHeap()
   for (const l of quickLoads(o.quick).filter((x) => !throughputOnly || !opts.loads || opts.loads.includes(x.name))) {
     const p = spec(l, [{ rate: 0, durationMs: scale.phaseMs }])
     const r = await measured(gen, p, snap, (c, g, c0) => drainedSut(c0, () => 0, l.batch)(c, g), 60_000)

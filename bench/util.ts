@@ -1,6 +1,8 @@
 // Small helpers of the bench: free ports, sleeping, percentiles, /proc readings of another process.
 import { createServer } from 'node:net'
 import { readFileSync } from 'node:fs'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -15,6 +17,14 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A full garbage collection of this process now, before measuring: the orchestrator's garbage from
+ *  generating the registry and the decode-only baseline (135 MB of heap, 32 MB live) is otherwise
+ *  collected some time during a phase — a compaction on both cores, which the pipeline under test shares. */
+export function settleHeap(): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
 
 /** Percentile (0..100) of a sorted array; NaN when empty. */
 export function pct(sorted: readonly number[], p: number): number {
