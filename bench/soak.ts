@@ -54,13 +54,23 @@ export function trend(samples: readonly SoakSample[], key: keyof SoakSample): Tr
   return { first, last, min: Math.min(...ys), max: Math.max(...ys), slopePerHour: round(s, 2), growthPct: round(first ? ((last - first) / first) * 100 : 0, 1) }
 }
 
-function metric(text: string, name: string): number {
+export function metric(text: string, name: string): number {
   let sum = 0
   for (const line of text.split('\n')) {
     // `name` may end in a label set (`metric{type="x"}`): then only that series is read.
     if (line.startsWith(name) && (line[name.length] === ' ' || (line[name.length] === '{' && !name.endsWith('}')))) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
+}
+
+/** What the soak reads from the process's own /metrics text. */
+export function processFigures(text: string): Pick<SoakSample, 'handles' | 'fds' | 'eventLoopLagP99Ms'> {
+  return {
+    // Handles: active resources other than timers (their number follows what is scheduled, not leaks).
+    handles: metric(text, 'yujing_process_nodejs_active_resources_total') - metric(text, 'yujing_process_nodejs_active_resources{type="Timeout"}') - metric(text, 'yujing_process_nodejs_active_resources{type="Immediate"}'),
+    fds: metric(text, 'yujing_process_process_open_fds'),
+    eventLoopLagP99Ms: round(metric(text, 'yujing_process_nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+  }
 }
 
 export async function runSoak(opts: SoakOptions = {}): Promise<void> {
@@ -99,10 +109,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<void> {
       atS: Math.round((Date.now() - t0) / 1000),
       rssMB: round(c.rss / 2 ** 20, 1),
       heapMB: round(c.heapUsed / 2 ** 20, 1),
-      // Handles: active resources other than timers (their number follows what is scheduled, not leaks).
-      handles: metric(text, 'yujing_process_nodejs_active_resources_total') - metric(text, 'yujing_process_nodejs_active_resources{type="Timeout"}') - metric(text, 'yujing_process_nodejs_active_resources{type="Immediate"}'),
-      fds: metric(text, 'yujing_process_process_open_fds'),
-      eventLoopLagP99Ms: round(metric(text, 'yujing_process_nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+      ...processFigures(text),
       acceptedPerSec: round((c.accepted - prev.accepted) / ((c.at - prev.at) / 1000), 0),
       busLag: c.busLag,
       historyBuffered: Number(/buffered (\d+)/.exec(JSON.stringify(await fetch(`http://127.0.0.1:${sut.httpPort}/api/health`).then((r) => r.json())))?.[1] ?? NaN),
