@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
 import type { BenchGateway } from './registry.js'
 import type { FromGenerator, GeneratorStats, PhaseSpec, ToGenerator } from './loadgen-protocol.js'
+import { endChild } from './util.js'
 
 export interface Generator {
   pid: number
@@ -38,13 +39,6 @@ export async function startGenerator(o: { host: string; port: number; gateways: 
       if (m.type !== 'done') throw new Error(`load generator: ${m.type === 'error' ? m.message : 'unexpected reply'}`)
       return m.stats
     },
-    async close() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      send({ type: 'close' })
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(t)
-    },
+    close: () => endChild(child, { type: 'close' } satisfies ToGenerator),
   }
 }

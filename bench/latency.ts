@@ -8,6 +8,7 @@ import { resolve } from 'node:path'
 import { io, type Socket } from 'socket.io-client'
 import type { MqttClient } from 'mqtt'
 import { connectMqtt } from './mqtt-connect.js'
+import { endChild } from './util.js'
 import { PROBE_CLEAR, PROBE_RAISE, type BenchGateway } from './registry.js'
 
 export interface Prober {
@@ -51,10 +52,9 @@ export type FromProbe =
   | { type: 'ready' }
   | { type: 'error'; message: string }
   | { type: 'stopped'; result: ProbeResult; published: number }
-  | { type: 'published'; n: number }
-  | { type: 'closed' }
 
-/** A prober in a child process (see the header); published() is as of the last stop() or update. */
+/** A prober in a child process (see the header); published() is as of the last stop() (which waits for
+ *  every probe's acknowledgement; it is read after one). */
 export async function createProber(o: ProberOptions): Promise<Prober> {
   // Without V8's memory reducer: in this small process it ran two full collections (12–17 ms and 5–10 ms)
   // a few seconds into every latency phase, holding back the warnings that had arrived meanwhile.
@@ -63,7 +63,6 @@ export async function createProber(o: ProberOptions): Promise<Prober> {
   const waiting: { type: FromProbe['type']; resolve: (m: FromProbe) => void; reject: (e: Error) => void }[] = []
   child.on('message', (raw) => {
     const m = raw as FromProbe
-    if (m.type === 'published') { published = Math.max(published, m.n); return }
     if (m.type === 'stopped') published = m.published
     const i = waiting.findIndex((w) => w.type === m.type || m.type === 'error')
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m)
@@ -83,14 +82,7 @@ export async function createProber(o: ProberOptions): Promise<Prober> {
       return m.result
     },
     published: () => published,
-    async close() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      await ask({ type: 'close' }, 'closed').catch(() => undefined)
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(t)
-    },
+    close: () => endChild(child, { type: 'close' } satisfies ToProbe),
   }
 }
 

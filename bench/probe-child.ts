@@ -4,11 +4,6 @@ import { createProberHere, type FromProbe, type Prober, type ToProbe } from './l
 
 let prober: Prober | undefined
 const send = (m: FromProbe): void => { process.send?.(m) }
-let lastPublished = -1
-const updates = setInterval(() => {
-  const n = prober?.published() ?? 0
-  if (n !== lastPublished) { lastPublished = n; send({ type: 'published', n }) }
-}, 100)
 
 process.on('message', (raw) => {
   const m = raw as ToProbe
@@ -20,8 +15,7 @@ process.on('message', (raw) => {
     const p = prober
     p.stop(m.waitMs).then((result) => send({ type: 'stopped', result, published: p.published() }), fail)
   } else if (m.type === 'close') {
-    clearInterval(updates)
-    void (prober?.close() ?? Promise.resolve()).finally(() => { send({ type: 'closed' }); process.exit(0) })
+    void (prober?.close() ?? Promise.resolve()).finally(() => process.exit(0))
   }
 })
 process.on('disconnect', () => process.exit(0))

@@ -1,4 +1,5 @@
 // Small helpers of the bench: free ports, sleeping, percentiles, /proc readings of another process.
+import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { setFlagsFromString } from 'node:v8'
@@ -17,6 +18,16 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Asks a forked helper (load generator, prober) to close, and waits for it to exit; killed after 10 s. */
+export async function endChild(child: ChildProcess, closeMessage: unknown): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.send(closeMessage as object)
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(t)
+}
 
 /** A full garbage collection of this process now, before measuring: the orchestrator's garbage from
  *  generating the registry and the decode-only baseline (135 MB of heap, 32 MB live) is otherwise

@@ -88,10 +88,12 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
       if (Number.isSafeInteger(j.rejections)) ckpt.rejections = j.rejections!
     } catch (err) { logger?.error({ err, file: ckptFile }, 'journal checkpoint unreadable: replaying the whole journal') }
   }
-  const listSegs = (): Seg[] => readdirSync(dir).flatMap((name) => {
+  /** The segment files among a directory's entries, oldest first. */
+  const segsOf = (names: string[]): Seg[] => names.flatMap((name) => {
     const m = SEG_RE.exec(name)
     return m ? [{ name, start: Number(m[1]) }] : []
   }).sort((a, b) => a.start - b.start)
+  const listSegs = (): Seg[] => segsOf(readdirSync(dir))
 
   // Recover the last sequence: the last complete line of the newest non-empty segment. A torn
   // final line (a crash in the middle of a write) is cut off so the segment stays well-formed.
@@ -160,11 +162,7 @@ export function openReadingJournal(opts: ReadingJournalOptions): ReadingJournal 
     if (opts.fsync) { const h = await openAsync(tmp, 'r+'); try { await h.sync() } finally { await h.close() } }
     if (gen !== ckptGen) { await unlinkAsync(tmp).catch(() => undefined); return }
     await renameAsync(tmp, ckptFile)
-    const all = (await readdirAsync(dir)).flatMap((name) => {
-      const m = SEG_RE.exec(name)
-      return m ? [{ name, start: Number(m[1]) }] : []
-    }).sort((a, b) => a.start - b.start)
-    for (const seg of deletable(all, Math.min(values.readings, values.rejections))) {
+    for (const seg of deletable(segsOf(await readdirAsync(dir)), Math.min(values.readings, values.rejections))) {
       if (gen !== ckptGen && closed) return // close() deletes what is left
       try { await unlinkAsync(join(dir, seg.name)) } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger?.warn({ err, segment: seg.name }, 'journal segment not deleted')
