@@ -1,4 +1,5 @@
-// Small helpers of the bench: free ports, sleeping, percentiles, /proc readings of another process.
+// Small helpers of the bench: free ports, sleeping, percentiles, /proc readings of another process,
+// ending a helper process, a full collection of the orchestrator's heap.
 import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { readFileSync } from 'node:fs'
