@@ -11,7 +11,7 @@ import type { RegistryHolder } from '../../core/registry/registry-holder.js'
 import type { RegistryIndex } from '../../core/registry/registry-index.js'
 import type { Jurisdiction } from './jurisdiction.js'
 import type { LiveView } from './live-view.js'
-import { enterpriseRiskLevel } from './views.js'
+import { enterpriseRiskLevel, warningsByEnterprise } from './views.js'
 
 export interface EnterpriseLevelIndex {
   /** Enterprises of the registry the jurisdiction sees, by current risk colour. */
@@ -47,11 +47,7 @@ export function createEnterpriseLevelIndex(live: LiveView, registry: RegistryHol
     const ids = [...idx.enterprises.keys()]
     const pos = new Map(ids.map((id, i) => [id, i]))
     const open = new Map<string, Map<string, Warning>>()
-    for (const w of live.warnings()) {
-      let m = open.get(w.enterpriseId)
-      if (!m) open.set(w.enterpriseId, (m = new Map()))
-      m.set(w.id, w)
-    }
+    for (const [eid, ws] of warningsByEnterprise(live)) open.set(eid, new Map(ws.map((w) => [w.id, w])))
     const b: Built = { idx, ids, pos, level: new Uint8Array(ids.length), open, masks: new Map() }
     for (let i = 0; i < ids.length; i++) b.level[i] = levelOf(b, ids[i]!)
     dirty.clear()
