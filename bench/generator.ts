@@ -1,6 +1,7 @@
 // Orchestrator side of the load generator: forks dist/bench/loadgen.js, connects its gateways and
 // runs phases over IPC.
 import { fork, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { BenchGateway } from './registry.js'
 import type { FromGenerator, GeneratorStats, PhaseSpec, ToGenerator } from './loadgen-protocol.js'
@@ -16,8 +17,15 @@ export interface Generator {
   close(): Promise<void>
 }
 
+/** The compiled child: beside this module, or (when this module runs from TypeScript sources in tests)
+ *  in dist/ after `npm run build`. */
+function loadgenFile(): string {
+  const here = resolve(import.meta.dirname, 'loadgen.js')
+  return existsSync(here) ? here : resolve(import.meta.dirname, '..', 'dist', 'bench', 'loadgen.js')
+}
+
 export async function startGenerator(o: { host: string; port: number; gateways: BenchGateway[]; clientPrefix: string; auth: boolean }): Promise<Generator> {
-  const child: ChildProcess = fork(resolve(import.meta.dirname, 'loadgen.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  const child: ChildProcess = fork(loadgenFile(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
   const next = (): Promise<FromGenerator> => new Promise((res, rej) => {
     const onMsg = (m: unknown): void => { child.off('exit', onExit); res(m as FromGenerator) }
     const onExit = (code: number | null): void => { child.off('message', onMsg); rej(new Error(`load generator exited with ${code}`)) }
