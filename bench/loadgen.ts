@@ -1,8 +1,8 @@
 // The load generator (a child process, so the system under test keeps its own core): one MQTT
 // connection per gateway, single readings or batches, QoS 0 or 1, fixed-rate or flood segments,
 // with a controlled share of sensors (1 %) cycling through yellow → orange → red → clear. The
-// connections are lean publishers (mqtt-publisher.ts), not MQTT.js clients: see there why.
-import { connectPublisher, type Publisher } from './mqtt-publisher.js'
+// connections are lean publishers (lean-mqtt.ts), not MQTT.js clients: see there why.
+import { connectPublisher, type Publisher } from './lean-mqtt.js'
 import { CYCLE, NORMAL } from './registry.js'
 import type { FromGenerator, GeneratorStats, PhaseSpec, ToGenerator } from './loadgen-protocol.js'
 

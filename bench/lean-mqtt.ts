@@ -1,6 +1,7 @@
-// A lean MQTT 3.1.1 publisher for the load generator: one TCP socket (TCP_NODELAY), CONNECT with
-// keep-alive off, then PUBLISH packets built straight into one buffer each and written to the socket,
-// and a small reader for what a broker sends a publisher (CONNACK, PUBACK, PINGRESP).
+// A lean MQTT 3.1.1 client for the benchmark's load generator and its raw-broker sink: one TCP socket
+// (TCP_NODELAY), CONNECT with keep-alive off, PUBLISH packets built straight into one buffer each and
+// written to the socket, SUBSCRIBE / UNSUBSCRIBE, and a small reader for what a broker sends (CONNACK,
+// PUBACK, SUBACK, UNSUBACK, PUBLISH — a QoS 1 one acknowledged with one write per socket read).
 // Why not MQTT.js: its per-message work (packet objects, a stream pipeline, an outgoing store, a
 // callback and a keep-alive timer re-armed per publish) is twice this one's. Measured in the bench's
 // single QoS 1 flood into yujing, 10,000 connections, same hour: MQTT.js 62–70 % of a core for
@@ -13,7 +14,10 @@ export interface PublisherTarget { host: string; port: number; clientId: string;
 /** Told once per publish: ok = PUBACK received (QoS 1) or handed to the kernel (QoS 0). */
 export type PublishResult = (tag: number, ok: boolean) => void
 
-export interface Publisher {
+/** A PUBLISH received: its topic, payload and QoS. */
+export type MessageHook = (topic: string, payload: Buffer, qos: number) => void
+
+export interface LeanMqtt {
   /** True from CONNACK until the socket closes or fails. */
   readonly connected: boolean
   /** Publishes not yet acknowledged (QoS 1) or written (QoS 0). */
@@ -22,9 +26,15 @@ export interface Publisher {
   readonly error: string | undefined
   /** Sends one PUBLISH; `tag` comes back through the PublishResult hook. */
   publish(topic: string, payload: string, qos: 0 | 1, tag: number): void
+  /** SUBSCRIBE; resolves with the granted QoS (0x80 = refused) once SUBACK arrives. */
+  subscribe(filter: string, qos: 0 | 1): Promise<number>
+  /** UNSUBSCRIBE; resolves once UNSUBACK arrives. */
+  unsubscribe(filter: string): Promise<void>
   /** DISCONNECT and close; every publish still in flight is reported not ok. */
   end(): Promise<void>
 }
+/** The load generator's view: publishing only. */
+export type Publisher = Omit<LeanMqtt, 'subscribe' | 'unsubscribe'>
 
 const CONNACK_REFUSED: Record<number, string> = {
   1: 'unacceptable protocol version', 2: 'identifier rejected', 3: 'server unavailable',
@@ -71,6 +81,19 @@ export function encodeConnect(t: Pick<PublisherTarget, 'clientId' | 'username' |
   return buf
 }
 
+/** A SUBSCRIBE (one filter) or UNSUBSCRIBE packet. */
+export function encodeSubscription(kind: 'subscribe' | 'unsubscribe', filter: string, qos: 0 | 1, packetId: number): Buffer {
+  const fb = Buffer.byteLength(filter)
+  const rest = 2 + 2 + fb + (kind === 'subscribe' ? 1 : 0)
+  const buf = Buffer.allocUnsafe(1 + varIntBytes(rest) + rest)
+  buf[0] = kind === 'subscribe' ? 0x82 : 0xa2
+  let at = writeVarInt(buf, 1, rest)
+  buf.writeUInt16BE(packetId, at)
+  at = writeString(buf, at + 2, filter, fb)
+  if (kind === 'subscribe') buf[at] = qos
+  return buf
+}
+
 /** A PUBLISH packet (QoS 0 or 1; packetId is ignored for QoS 0). */
 export function encodePublish(topic: string, payload: string, qos: 0 | 1, packetId: number): Buffer {
   const tb = Buffer.byteLength(topic)
@@ -85,10 +108,10 @@ export function encodePublish(topic: string, payload: string, qos: 0 | 1, packet
 }
 
 /**
- * Splits a byte stream into MQTT packets (type, and the body's offset and length in `buf`); keeps an
- * incomplete tail for the next chunk. Throws on a malformed remaining length.
+ * Splits a byte stream into MQTT packets (the fixed header's first byte, and the body's offset and
+ * length in `buf`); keeps an incomplete tail for the next chunk. Throws on a malformed remaining length.
  */
-export function createPacketReader(onPacket: (type: number, buf: Buffer, at: number, len: number) => void): (chunk: Buffer) => void {
+export function createPacketReader(onPacket: (header: number, buf: Buffer, at: number, len: number) => void): (chunk: Buffer) => void {
   let tail: Buffer | null = null
   return (chunk) => {
     const buf = tail ? Buffer.concat([tail, chunk]) : chunk
@@ -110,14 +133,23 @@ export function createPacketReader(onPacket: (type: number, buf: Buffer, at: num
         break
       }
       if (buf.length - i < len) break
-      onPacket(buf[off]! >> 4, buf, i, len)
+      onPacket(buf[off]!, buf, i, len)
       off = i + len
     }
     tail = off < buf.length ? Buffer.from(buf.subarray(off)) : null
   }
 }
 
-export function connectPublisher(t: PublisherTarget, onResult: PublishResult, timeoutMs = 20_000): Promise<Publisher> {
+export interface LeanHooks {
+  /** Outcome of every publish (required to publish). */
+  onResult?: PublishResult
+  /** Every PUBLISH the broker sends (to subscribe). */
+  onMessage?: MessageHook
+}
+
+export function connectLean(t: PublisherTarget, hooks: LeanHooks, timeoutMs = 20_000): Promise<LeanMqtt> {
+  const onResult: PublishResult = hooks.onResult ?? (() => undefined)
+  const onMessage = hooks.onMessage
   return new Promise((resolve, reject) => {
     const socket: Socket = createConnection({ host: t.host, port: t.port, noDelay: true })
     let connected = false
@@ -126,9 +158,13 @@ export function connectPublisher(t: PublisherTarget, onResult: PublishResult, ti
     let nextId = 1
     /** QoS 1: tag of the publish awaiting PUBACK, by packet id. */
     const awaiting = new Map<number, number>()
+    /** SUBSCRIBE / UNSUBSCRIBE awaiting their ack, by packet id. */
+    const requests = new Map<number, { resolve: (granted: number) => void; reject: (e: Error) => void }>()
     /** QoS 0: tags in write order (Node calls write callbacks in that order). */
     const written: number[] = []
     let writtenHead = 0
+    /** PUBACKs owed for QoS 1 messages of the chunk being read (written together after it). */
+    let acks: number[] = []
     const onWritten = (): void => {
       const tag = written[writtenHead++]
       if (writtenHead === written.length) { written.length = 0; writtenHead = 0 }
@@ -145,28 +181,62 @@ export function connectPublisher(t: PublisherTarget, onResult: PublishResult, ti
       while (writtenHead < written.length) onResult(written[writtenHead++]!, false)
       written.length = 0
       writtenHead = 0
+      for (const r of requests.values()) r.reject(new Error(`${t.clientId}: ${why}`))
+      requests.clear()
+    }
+    const freeId = (): number => {
+      if (awaiting.size + requests.size >= 65_535) throw new Error('more than 65,535 packets awaiting an ack on one connection')
+      let id = nextId
+      while (awaiting.has(id) || requests.has(id)) id = id === 65_535 ? 1 : id + 1
+      nextId = id === 65_535 ? 1 : id + 1
+      return id
     }
     const timer = setTimeout(() => { fail(`no CONNACK from ${t.host}:${t.port} within ${timeoutMs} ms`); socket.destroy() }, timeoutMs)
-    const read = createPacketReader((type, buf, at, len) => {
-      if (type === 4 && len >= 2) { // PUBACK
+    const read = createPacketReader((header, buf, at, len) => {
+      const type = header >> 4
+      if (type === 3) { // PUBLISH
+        const qos = (header >> 1) & 3
+        const tl = buf.readUInt16BE(at)
+        const topicEnd = at + 2 + tl
+        const payloadAt = topicEnd + (qos > 0 ? 2 : 0)
+        if (qos > 0) acks.push(buf.readUInt16BE(topicEnd))
+        onMessage?.(buf.toString('utf8', at + 2, topicEnd), buf.subarray(payloadAt, at + len), qos)
+      } else if (type === 4 && len >= 2) { // PUBACK
         const id = buf.readUInt16BE(at)
         const tag = awaiting.get(id)
         if (tag !== undefined) { awaiting.delete(id); onResult(tag, true) }
+      } else if ((type === 9 || type === 11) && len >= 2) { // SUBACK, UNSUBACK
+        const id = buf.readUInt16BE(at)
+        const r = requests.get(id)
+        if (r) { requests.delete(id); r.resolve(type === 9 ? buf[at + 2] ?? 0x80 : 0) }
       } else if (type === 2 && len >= 2) { // CONNACK
         const rc = buf[at + 1]!
         if (rc !== 0) { fail(`connection refused: ${CONNACK_REFUSED[rc] ?? `return code ${rc}`}`); socket.destroy(); return }
         connected = true
-        if (!settled) { settled = true; clearTimeout(timer); resolve(pub) }
+        if (!settled) { settled = true; clearTimeout(timer); resolve(client) }
       }
     })
     socket.on('data', (chunk: Buffer) => {
-      try { read(chunk) } catch (err) { fail((err as Error).message); socket.destroy() }
+      try { read(chunk) } catch (err) { fail((err as Error).message); socket.destroy(); return }
+      if (acks.length) {
+        const out = Buffer.allocUnsafe(4 * acks.length)
+        for (let i = 0; i < acks.length; i++) { out[4 * i] = 0x40; out[4 * i + 1] = 2; out.writeUInt16BE(acks[i]!, 4 * i + 2) }
+        acks = []
+        if (connected) socket.write(out)
+      }
     })
     socket.on('error', (err) => fail(err.message))
     socket.on('close', () => fail('connection closed'))
     socket.once('connect', () => socket.write(encodeConnect(t)))
 
-    const pub: Publisher = {
+    const request = (kind: 'subscribe' | 'unsubscribe', filter: string, qos: 0 | 1): Promise<number> => new Promise((res, rej) => {
+      if (!connected) { rej(new Error(`${t.clientId}: not connected (${error ?? 'closed'})`)); return }
+      const id = freeId()
+      requests.set(id, { resolve: res, reject: rej })
+      socket.write(encodeSubscription(kind, filter, qos, id))
+    })
+
+    const client: LeanMqtt = {
       get connected() { return connected },
       get inFlight() { return awaiting.size + (written.length - writtenHead) },
       get error() { return error },
@@ -177,13 +247,12 @@ export function connectPublisher(t: PublisherTarget, onResult: PublishResult, ti
           socket.write(encodePublish(topic, payload, 0, 0), onWritten)
           return
         }
-        if (awaiting.size >= 65_535) throw new Error('more than 65,535 QoS 1 publishes in flight on one connection')
-        let id = nextId
-        while (awaiting.has(id)) id = id === 65_535 ? 1 : id + 1
-        nextId = id === 65_535 ? 1 : id + 1
+        const id = freeId()
         awaiting.set(id, tag)
         socket.write(encodePublish(topic, payload, 1, id))
       },
+      subscribe: (filter, qos) => request('subscribe', filter, qos),
+      unsubscribe: async (filter) => { await request('unsubscribe', filter, 0) },
       end() {
         return new Promise((done) => {
           if (socket.destroyed) { done(); return }
@@ -196,3 +265,6 @@ export function connectPublisher(t: PublisherTarget, onResult: PublishResult, ti
     }
   })
 }
+
+/** A publish-only connection (the load generator's). */
+export const connectPublisher = (t: PublisherTarget, onResult: PublishResult, timeoutMs?: number): Promise<Publisher> => connectLean(t, { onResult }, timeoutMs)

@@ -1,6 +1,7 @@
-// The load generator's lean MQTT publisher against the two brokers the benchmark drives: aedes (as in
-// yujing) and Mosquitto (the raw baseline, our own instance as the bench starts it). Whatever it
-// publishes must reach a standard subscriber (MQTT.js) byte for byte, and it must count PUBACKs exactly.
+// The benchmark's lean MQTT client against the two brokers the benchmark drives: aedes (as in yujing)
+// and Mosquitto (the raw baseline, our own instance as the bench starts it). What it publishes must
+// reach a standard subscriber (MQTT.js) byte for byte, with PUBACKs counted exactly; what a standard
+// publisher sends must reach it unchanged, its QoS 1 deliveries acknowledged.
 import { createServer, type Server } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { MqttClient } from 'mqtt'
-import { connectPublisher, createPacketReader, encodePublish, type Publisher } from './mqtt-publisher.js'
+import { connectLean, connectPublisher, createPacketReader, encodePublish, type Publisher } from './lean-mqtt.js'
 import { connectMqtt } from './mqtt-connect.js'
 import { startMosquitto, type Mosquitto } from './mosquitto.js'
 
@@ -69,7 +70,32 @@ async function roundTrip(port: number, auth: { username: string; password: strin
   await sub.endAsync()
 }
 
-describe('lean MQTT publisher: packet reader', () => {
+/** A standard publisher (MQTT.js) sends QoS 0 and 1 messages; the lean subscriber must receive each
+ *  unchanged, with its QoS, and stop receiving after UNSUBSCRIBE. */
+async function subscriberRoundTrip(port: number, auth: { username: string; password: string } | undefined): Promise<void> {
+  const got: { topic: string; payload: string; qos: number }[] = []
+  const sub = await connectLean({ host: '127.0.0.1', port, clientId: `lsub-${Date.now()}`, ...auth }, { onMessage: (topic, payload, qos) => got.push({ topic, payload: payload.toString('utf8'), qos }) })
+  expect(await sub.subscribe('sensors/#', 1)).toBe(1)
+  const pub: MqttClient = await connectMqtt({ host: '127.0.0.1', port, clientId: `mpub-${Date.now()}`, ...auth })
+  const sent = [
+    { topic: 'sensors/E3/E3-S1', payload: '{"ts":1,"value":1}', qos: 1 as const },
+    { topic: 'sensors/E3/温度', payload: '甲烷 '.repeat(50), qos: 1 as const },
+    { topic: 'sensors/E3', payload: 'q'.repeat(20_000), qos: 1 as const },
+    { topic: 'sensors/E3/E3-S2', payload: '{"ts":2,"value":2}', qos: 0 as const },
+  ]
+  for (const m of sent) await pub.publishAsync(m.topic, m.payload, { qos: m.qos })
+  await until(() => got.length === sent.length)
+  const key = (m: { topic: string; payload: string; qos: number }): string => `${m.topic} ${m.qos} ${m.payload}`
+  expect(got.map(key).sort()).toEqual(sent.map(key).sort())
+  await sub.unsubscribe('sensors/#')
+  await pub.publishAsync('sensors/E3/E3-S1', 'after', { qos: 1 })
+  await new Promise((r) => setTimeout(r, 200))
+  expect(got.length).toBe(sent.length)
+  await pub.endAsync()
+  await sub.end()
+}
+
+describe('lean MQTT client: packet reader', () => {
   it('splits a byte stream into packets wherever the chunks break, with multi-byte lengths', () => {
     const packets = [
       Buffer.from([0x20, 0x02, 0x00, 0x00]), // CONNACK
@@ -85,7 +111,7 @@ describe('lean MQTT publisher: packet reader', () => {
     expect(want.map((w) => w.body.length / 2)).toEqual([2, 2, 2 + 3 + 2 + 300, 2 + 3 + 17_000, 0])
     for (const step of [1, 2, 3, 5, 64, 4096, stream.length]) {
       const seen: { type: number; body: string }[] = []
-      const read = createPacketReader((type, buf, at, len) => seen.push({ type, body: buf.subarray(at, at + len).toString('hex') }))
+      const read = createPacketReader((header, buf, at, len) => seen.push({ type: header >> 4, body: buf.subarray(at, at + len).toString('hex') }))
       for (let i = 0; i < stream.length; i += step) read(stream.subarray(i, i + step))
       expect(seen, `chunks of ${step}`).toEqual(want)
     }
@@ -96,7 +122,7 @@ describe('lean MQTT publisher: packet reader', () => {
   })
 })
 
-describe('lean MQTT publisher against aedes', () => {
+describe('lean MQTT client against aedes', () => {
   let server: Server
   let port = 0
   let broker: Aedes
@@ -104,6 +130,8 @@ describe('lean MQTT publisher against aedes', () => {
   let hold = false
   const held: (() => void)[] = []
   const clients: Client[] = []
+  /** PUBACKs aedes received from subscribers, by client id. */
+  const acksFrom = new Map<string, number>()
   beforeAll(async () => {
     broker = await Aedes.createBroker({
       authenticate(client, username, password, done) {
@@ -115,6 +143,7 @@ describe('lean MQTT publisher against aedes', () => {
       },
       authorizePublish(_client, _packet, cb) { if (hold) held.push(() => cb(null)); else cb(null) },
     })
+    broker.on('ack', (_packet, client) => acksFrom.set(client.id, (acksFrom.get(client.id) ?? 0) + 1))
     server = createServer((s) => broker.handle(s))
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     port = (server.address() as { port: number }).port
@@ -126,6 +155,13 @@ describe('lean MQTT publisher against aedes', () => {
 
   it('publishes QoS 0 and 1 that a standard subscriber receives unchanged, and counts every PUBACK', async () => {
     await roundTrip(port, { username: 'gw-1', password: 'gw-1-secret' })
+  })
+
+  it('subscribes: receives QoS 0 and 1 unchanged, acknowledges every QoS 1 delivery, stops after UNSUBSCRIBE', async () => {
+    acksFrom.clear()
+    await subscriberRoundTrip(port, { username: 'reader', password: 'reader-secret' })
+    const lean = [...acksFrom].filter(([id]) => id.startsWith('lsub-'))
+    expect(lean.map(([, n]) => n)).toEqual([3]) // the three QoS 1 deliveries
   })
 
   it('rejects a refused CONNECT with the broker\'s reason', async () => {
@@ -153,7 +189,7 @@ describe('lean MQTT publisher against aedes', () => {
   })
 })
 
-describe('lean MQTT publisher against Mosquitto (the raw baseline)', () => {
+describe('lean MQTT client against Mosquitto (the raw baseline)', () => {
   let mosq: Mosquitto | { error: string } = { error: 'not started' }
   const dir = mkdtempSync(join(tmpdir(), 'yj-pub-'))
   beforeAll(async () => { mosq = await startMosquitto(dir) }, 20_000)
@@ -161,12 +197,13 @@ describe('lean MQTT publisher against Mosquitto (the raw baseline)', () => {
     if (!('error' in mosq)) await mosq.stop()
     rmSync(dir, { recursive: true, force: true })
   })
-  it('publishes QoS 0 and 1 that a standard subscriber receives unchanged, and counts every PUBACK', async (ctx) => {
+  it('publishes and subscribes like a standard client, PUBACKs counted', async (ctx) => {
     if ('error' in mosq) {
       if (required) throw new Error(`Mosquitto is required here: ${mosq.error}`)
       ctx.skip()
       return
     }
     await roundTrip(mosq.port, undefined)
+    await subscriberRoundTrip(mosq.port, undefined)
   }, 90_000)
 })
