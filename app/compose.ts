@@ -150,6 +150,7 @@ export async function startSystem(config: Config, opts: StartOptions = {}): Prom
         defaultGatewayRate: config.ingest.defaultGatewayRate,
         heartbeatIntervalMs: config.ingest.heartbeatIntervalMs,
         qos0ShedAboveReadings: config.ingest.qos0ShedAboveReadings,
+        pauseReadingAboveReadings: config.ingest.pauseReadingAboveReadings,
         instance: config.instanceId,
       },
     })

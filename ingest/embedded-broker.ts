@@ -30,6 +30,10 @@ export interface EmbeddedBroker {
   clients(): number
   /** Retained messages the broker holds (none from gateways: see the fan-out note below). */
   retainedCount(): Promise<number>
+  /** Stops reading from every client (what they send waits in TCP: backpressure to the gateways), and
+   *  from clients that connect meanwhile; resumeReading() undoes it. */
+  pauseReading(): void
+  resumeReading(): void
 }
 
 export const ANONYMOUS_GATEWAY = 'anonymous'
@@ -146,6 +150,51 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
     done?.(null)
   }
 
+  // Flow control. A paused aedes client does not read its socket (its buffer fills, the kernel's fills,
+  // and TCP holds the gateway back). aedes' own resume() is not used: while paused, its read callback
+  // skips the count of packets in progress it keeps per client, and one call after that left the count
+  // above zero — the client never read again. Resuming here zeroes the count and reads what is buffered
+  // (a packet still in progress then finishes like any other: the count never goes below zero).
+  type Pausable = Client & { _paused: boolean; _parsingBatch: number; _nextBatch: () => void }
+  let readingPaused = false
+  const eachClient = (f: (c: Pausable) => void): void => {
+    const clients = (broker as unknown as { clients: Record<string, Pausable> }).clients
+    for (const id in clients) f(clients[id]!)
+  }
+  const pause = (c: Pausable): void => { c._paused = true }
+  const resume = (c: Pausable): void => {
+    if (!c._paused) return
+    c._paused = false
+    c._parsingBatch = 1
+    c._nextBatch()
+  }
+  broker.on('clientReady', (client) => { if (readingPaused) pause(client as Pausable) })
+  // Resuming every client at once makes each read what its socket holds (up to 64 KB: a thousand single
+  // readings) in the same turn — 10,000 connections flooding with QoS 0 put millions of readings in
+  // memory at once, to be shed. So clients are resumed RESUME_SLICE per event-loop turn, from where the
+  // last resume stopped (a pause in between leaves the rest paused, and no client waits behind the same
+  // others every time).
+  const RESUME_SLICE = 256
+  let resumeCursor = 0
+  let resuming = false
+  const resumeGradually = (): void => {
+    if (resuming) return
+    resuming = true
+    const order = Object.values((broker as unknown as { clients: Record<string, Pausable> }).clients)
+    let left = order.length
+    const step = (): void => {
+      if (readingPaused || left === 0) { resuming = false; return }
+      for (let k = 0; k < RESUME_SLICE && left > 0; k++, left--) {
+        resumeCursor = resumeCursor >= order.length ? 0 : resumeCursor
+        const c = order[resumeCursor++]!
+        if (!c.closed) resume(c)
+      }
+      if (left > 0) setImmediate(step)
+      else resuming = false
+    }
+    step()
+  }
+
   broker.on('clientError', (client, err) => logger.debug({ clientId: client?.id, err: errorMessage(err) }, 'mqtt client error'))
   broker.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: errorMessage(err) }, 'mqtt connection error'))
 
@@ -183,6 +232,15 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   return {
     port,
     clients: () => broker.connectedClients,
+    pauseReading() {
+      readingPaused = true
+      eachClient(pause)
+    },
+    resumeReading() {
+      if (!readingPaused) return
+      readingPaused = false
+      resumeGradually()
+    },
     async retainedCount() {
       let n = 0
       const persistence = (broker as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<unknown> } }).persistence

@@ -1,6 +1,6 @@
 // The ingest stage with its embedded broker, driven by a real mqtt.js client over TCP.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createServer } from 'node:net'
+import { createConnection, createServer } from 'node:net'
 import mqtt, { type MqttClient } from 'mqtt'
 import { createMemoryBus } from '../core/bus/memory-bus.js'
 import type { Bus } from '../core/bus/bus.js'
@@ -14,6 +14,7 @@ import { fakeClock, type FakeClock } from '../core/runtime/clock.js'
 import { AppError } from '../core/runtime/errors.js'
 import { createIngestStage, type IngestStage } from './ingest-stage.js'
 import { createEmbeddedBroker } from './embedded-broker.js'
+import { encodeConnect, encodePublish } from '../bench/lean-mqtt.js'
 import { memoryRejectionStore, testRegistryDoc } from './testing/fixtures.js'
 
 const logger = createLogger({ level: 'silent' })
@@ -237,8 +238,9 @@ describe('ingest stage over the embedded broker', () => {
     expect(await pending()).toMatch(/yujing_ingest_pending_messages 0$/)
   })
 
-  it('sheds QoS 0 messages while the bus is saturated and holds QoS 1 ones, over MQTT', async () => {
-    // The bus takes 10 readings' weight per group; a slow consumer holds it full. Shed above 5 held readings.
+  it('sheds QoS 0 messages read while the bus is saturated and holds QoS 1 ones, over MQTT', async () => {
+    // The bus takes 10 readings' weight per group; a slow consumer holds it full. Shed above 5 held readings;
+    // reading is not paused here (above 1,000), so the QoS 0 message is read while saturated.
     const bus = createMemoryBus({ highWaterMark: 10, weigh: (t, m) => (t === topics.readings.name ? (m as ReadingBatch).items.length : 1) })
     let release!: () => void
     const gate = new Promise<void>((res) => { release = res })
@@ -248,7 +250,7 @@ describe('ingest stage over the embedded broker', () => {
     const metrics = createMetrics({ defaults: false })
     const stage = createIngestStage({
       bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: store, metrics, logger, clock: fakeClock(NOW),
-      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5 },
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5, pauseReadingAboveReadings: 1000 },
     })
     await stage.start()
     const c = await connect(`mqtt://127.0.0.1:${stage.mqttPort()}`, 'gw-E1', 'token-e1')
@@ -273,6 +275,46 @@ describe('ingest stage over the embedded broker', () => {
       c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 5, value: 42 }), { qos: 0 })
       await until(() => got.includes(42))
       expect(got).toEqual([1, ...batch.map((x) => x.value), 42])
+    } finally {
+      await c.endAsync(true)
+      await stage.stop()
+    }
+  })
+
+  it('stops reading from the gateways while the bus is saturated: QoS 0 waits in TCP instead of being shed, and goes through after', async () => {
+    // As above, but with the default pause threshold (half of 5): 10 held readings stop the broker reading.
+    const bus = createMemoryBus({ highWaterMark: 10, weigh: (t, m) => (t === topics.readings.name ? (m as ReadingBatch).items.length : 1) })
+    let release!: () => void
+    const gate = new Promise<void>((res) => { release = res })
+    const got: number[] = []
+    await bus.subscribe(topics.readings, { group: 'slow' }, async (b) => { await gate; for (const it of b.items) got.push(it.value) })
+    const store = memoryRejectionStore()
+    const metrics = createMetrics({ defaults: false })
+    const stage = createIngestStage({
+      bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: store, metrics, logger, clock: fakeClock(NOW),
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5 },
+    })
+    await stage.start()
+    const c = await connect(`mqtt://127.0.0.1:${stage.mqttPort()}`, 'gw-E1', 'token-e1')
+    try {
+      await c.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 100, value: 1 }), { qos: 1 }) // taken by the consumer, which blocks
+      const batch = Array.from({ length: 10 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - 50 + i, value: 10 + i }))
+      let acked = false
+      const held = c.publishAsync('sensors/E1', JSON.stringify(batch), { qos: 1 }).then(() => { acked = true })
+      await until(() => bus.lag() === 1) // the batch is on the bus, which is now full
+      expect(await metrics.registry.getSingleMetricAsString('yujing_ingest_read_pauses_total')).toMatch(/ 1$/m)
+      c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 10, value: 99 }), { qos: 0 })
+      await new Promise((res) => setTimeout(res, 300))
+      // Not read: neither shed nor counted as received.
+      expect(store.counts().overloaded ?? 0).toBe(0)
+      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 11$/m)
+      expect(acked).toBe(false)
+      release()
+      await held
+      await until(() => got.includes(99))
+      expect(got).toEqual([1, ...batch.map((x) => x.value), 99])
+      expect(store.counts().overloaded ?? 0).toBe(0)
+      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 12$/m)
     } finally {
       await c.endAsync(true)
       await stage.stop()
@@ -317,6 +359,53 @@ describe('embedded broker', () => {
       expect((err as AppError).message).toBe(`MQTT port ${port} is already in use (set MQTT_PORT or --mqtt-port; 0 picks a free port)`)
     } finally {
       await new Promise<void>((res) => blocker.close(() => res()))
+    }
+  })
+
+  it('pauses and resumes reading from its clients; packets that finish while paused do not stall the client after', async () => {
+    let broker!: Awaited<ReturnType<typeof createEmbeddedBroker>>
+    const got: string[] = []
+    let release!: () => void
+    const gate = new Promise<void>((res) => { release = res })
+    broker = await createEmbeddedBroker({
+      host: '127.0.0.1', port: 0, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), logger,
+      // "a1" and "a2" wait at the gate, and the broker is paused while they do: they finish while paused.
+      onPublish: async (_gw, _topic, payload) => { const v = payload.toString(); got.push(v); if (v.startsWith('a')) await gate },
+    })
+    const raw = createConnection({ host: '127.0.0.1', port: broker.port })
+    try {
+      // Two PUBLISHes in one write: aedes parses them from one read, two packets in progress at once.
+      const acks: number[] = []
+      raw.on('data', (d: Buffer) => { for (let i = 0; i + 4 <= d.length; i += 4) if (d[i] === 0x40) acks.push(d.readUInt16BE(i + 2)) })
+      raw.write(encodeConnect({ clientId: 'raw-gw', username: 'gw-E1', password: 'token-e1' }))
+      await until(() => broker.clients() === 1)
+      await new Promise((res) => setTimeout(res, 50)) // CONNACK out
+      raw.write(Buffer.concat([encodePublish('sensors/E1/E1-CO-01', 'a1', 1, 1), encodePublish('sensors/E1/E1-CO-01', 'a2', 1, 2)]))
+      await until(() => got.length === 2)
+      broker.pauseReading()
+      release()
+      await until(() => acks.length === 2) // both finished (and were acknowledged) while paused
+      raw.write(encodePublish('sensors/E1/E1-CO-01', 'b', 1, 3))
+      await new Promise((res) => setTimeout(res, 300))
+      expect(got).toEqual(['a1', 'a2']) // "b" waits in the socket
+      broker.resumeReading()
+      await until(() => acks.length === 3)
+      raw.write(encodePublish('sensors/E1/E1-CO-01', 'c', 1, 4))
+      await until(() => acks.length === 4)
+      expect(got).toEqual(['a1', 'a2', 'b', 'c'])
+      // A client that connects while paused is paused too.
+      broker.pauseReading()
+      const late = await connect(`mqtt://127.0.0.1:${broker.port}`, 'gw-E2', 'token-e2')
+      const f = late.publishAsync('sensors/E2/E2-GAS-01', 'f', { qos: 1 })
+      await new Promise((res) => setTimeout(res, 300))
+      expect(got).not.toContain('f')
+      broker.resumeReading()
+      await f
+      expect(got).toContain('f')
+      await late.endAsync(true)
+    } finally {
+      raw.destroy()
+      await broker.close()
     }
   })
 

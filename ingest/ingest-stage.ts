@@ -42,6 +42,10 @@ export type IngestOptions = (
    *  recorded as `overloaded` (QoS 0 is at most once; holding them would grow memory without bound under
    *  a flood). QoS 1 messages are held, unacknowledged, instead. Default 50,000. */
   qos0ShedAboveReadings?: number
+  /** Embedded broker: while more readings than this wait for room on the bus, it stops reading from its
+   *  clients (TCP backpressure: what gateways send, QoS 0 too, waits in their sockets instead of being
+   *  read and shed); it reads again once they are down to half. Default: half of qos0ShedAboveReadings. */
+  pauseReadingAboveReadings?: number
 }
 
 /** Made durable synchronously before a batch is published (and so before the QoS 1 PUBACK); throwing refuses the message. */
@@ -131,6 +135,21 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
   let shedSeq = 0
   /** One context for every message (the registry is refreshed per message: it can be replaced). */
   const ctx: DecodeContext = { ...ctxBase, registry: registry.current() }
+  const pauseAbove = Math.max(1, options.pauseReadingAboveReadings ?? Math.floor(shedAbove / 2))
+  const resumeAt = Math.floor(pauseAbove / 2)
+  let readingPaused = false
+  const readPauses = metrics.ingestReadPauses
+  /** Called after held went up: from pauseAbove on, the embedded broker stops reading from its clients. */
+  function saturatedNow(): void {
+    if (readingPaused || held < pauseAbove || !broker) return
+    readingPaused = true
+    readPauses.inc()
+    broker.pauseReading()
+  }
+  /** Called after held went down: at resumeAt, it reads again. */
+  function relieved(): void {
+    if (readingPaused && held <= resumeAt) { readingPaused = false; broker?.resumeReading() }
+  }
 
   // Shedding must cost less than handling, or a flood of QoS 0 (10,000 connections can put millions of
   // readings in the kernel's socket buffers) keeps the process busy long after it stopped: counted per
@@ -189,6 +208,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
       if (pBatch) {
         const n = res.batch!.items.length
         held += n
+        saturatedNow()
         try {
           await pBatch
         } catch (err) {
@@ -197,6 +217,7 @@ export function createIngestStage(deps: IngestDeps): IngestStage {
           throw err
         } finally {
           held -= n
+          relieved()
         }
         accepted.inc(n)
       }

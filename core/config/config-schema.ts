@@ -102,6 +102,9 @@ export const Config = Type.Object({
     /** QoS 0 messages arriving while more readings than this wait for room on the bus are shed (counted
      * and recorded as `overloaded`); QoS 1 messages are held instead, unacknowledged. */
     qos0ShedAboveReadings: Type.Integer({ minimum: 1 }),
+    /** Embedded broker: while more readings than this wait for room on the bus it stops reading from the
+     * gateways (TCP backpressure), and reads again at half; default half of qos0ShedAboveReadings. */
+    pauseReadingAboveReadings: Type.Optional(Type.Integer({ minimum: 1 })),
     /** yujing_readings_received_total by gateway (YUJING_METRICS_PER_GATEWAY). Off by default: one series per
      * gateway is unbounded cardinality for Prometheus and, at 10,000 gateways, a 30–60 ms /metrics render
      * that stalls the pipeline on every scrape. Gateway silence is watched by the offline rules either way. */

@@ -12,6 +12,8 @@ export interface Metrics {
   readingsRejected: Counter<'reason'>
   readingsDuplicate: Counter
   mqttMessages: TalliedCounter<'kind'>
+  /** Times the embedded broker stopped reading from its clients because the pipeline was saturated. */
+  ingestReadPauses: Counter
   ingestPending: Gauge
   /** Read when /metrics is scraped (values that change on every message are not pushed per message). */
   sources: { ingestPending: () => number }
@@ -46,6 +48,7 @@ export function createMetrics(opts: { defaults?: boolean; perGateway?: boolean }
     readingsRejected: new Counter({ name: 'yujing_readings_rejected_total', help: 'Readings rejected, by reason', labelNames: ['reason'], registers: r }),
     readingsDuplicate: new Counter({ name: 'yujing_readings_duplicate_total', help: 'Duplicate readings (same seq, or same sensor and ts) counted once', registers: r }),
     mqttMessages: talliedCounter({ name: 'yujing_mqtt_messages_total', help: 'MQTT messages received, by kind (single, batch, invalid, shed)', labelNames: ['kind'], registers: r }),
+    ingestReadPauses: new Counter({ name: 'yujing_ingest_read_pauses_total', help: 'Times the embedded broker stopped reading from its clients (TCP backpressure) because the pipeline was saturated', registers: r }),
     ingestPending: new Gauge({ name: 'yujing_ingest_pending_messages', help: 'MQTT messages received and not yet acknowledged (held while the bus or journal cannot take them; bounded by the gateways\' in-flight windows)', registers: r, collect() { this.set(sources.ingestPending()) } }),
     findings: new Counter({ name: 'yujing_findings_total', help: 'Rule findings sent to alerting, by kind', labelNames: ['kind'], registers: r }),
     warningsRaised: new Counter({ name: 'yujing_warnings_raised_total', help: 'Warnings raised, by level and kind', labelNames: ['level', 'kind'], registers: r }),
