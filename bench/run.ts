@@ -204,7 +204,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
           // Doubling from 12,500/s; after the first rate it falls behind at, once more at 1.5 × the last it
           // kept up with (not in --quick: it keeps the smoke run under 2 minutes).
           const refine = !o.quick
-          for (let rate = 12_500, refined = false; rate <= 3_200_000;) {
+          for (let rate = 12_500, refined = false, descended = false; rate <= 3_200_000;) {
             const p = spec(l, [{ rate, durationMs: stepMs }])
             let last = -1
             const r = await measured(gen, p, () => nr.count(), (c, g, c0) => { const done = c - c0 >= g.acked || c === last; last = c; return done }, 5000)
@@ -217,19 +217,26 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
             if (achieved < rate * 0.9) break // the generator's own limit
             if (!keptUp) {
               const lastGood = steps.filter((x) => x.keptUp).pop()?.rate
+              if (lastGood === undefined && rate >= 3000) {
+                // Behind already at the first rate (a slow hour): halve until it keeps up.
+                descended = true
+                rate /= 2
+                await idleNodeRed()
+                continue
+              }
               if (!refine || refined || lastGood === undefined) break
               refined = true
               rate = lastGood * 1.5
               await idleNodeRed() // the flow works off what it fell behind by
             } else {
-              if (refined) break
-              rate *= 2
+              if (refined || (descended && !refine)) break
+              if (descended) { refined = true; rate *= 1.5 } else rate *= 2 // after halving: once more at 1.5 ×
               await sleep(500) // the next step starts from an idle flow
             }
           }
           const best = steps.filter((x) => x.keptUp).sort((x, y) => y.processedPerSec - x.processedPerSec)[0]
           nodeRed[l.name] = {
-            load: l.name, method: `highest fixed rate Node-RED kept up with: doubling from 12,500 readings/s${refine ? ', then 1.5 × the last kept up with' : ' (--quick: no 1.5 × step)'}`, steps,
+            load: l.name, method: `highest fixed rate Node-RED kept up with: doubling from 12,500 readings/s (halving when behind at 12,500)${refine ? ', then 1.5 × the last kept up with' : ' (--quick: no 1.5 × step)'}`, steps,
             processedPerSec: best?.processedPerSec ?? 0, acceptedPerSec: best?.processedPerSec ?? 0,
           }
         }
