@@ -238,9 +238,10 @@ describe('ingest stage over the embedded broker', () => {
     expect(await pending()).toMatch(/yujing_ingest_pending_messages 0$/)
   })
 
-  it('sheds QoS 0 messages read while the bus is saturated and holds QoS 1 ones, over MQTT', async () => {
-    // The bus takes 10 readings' weight per group; a slow consumer holds it full. Shed above 5 held readings;
-    // reading is not paused here (above 1,000), so the QoS 0 message is read while saturated.
+  /** A stage over MQTT whose bus (10 readings' weight per group) a slow consumer holds full: one reading
+   *  taken by the consumer, which blocks until release(); then a QoS 1 batch of 10 on the bus, held
+   *  unacknowledged. QoS 0 is shed above 5 held readings. */
+  async function saturated(pauseReadingAboveReadings?: number) {
     const bus = createMemoryBus({ highWaterMark: 10, weigh: (t, m) => (t === topics.readings.name ? (m as ReadingBatch).items.length : 1) })
     let release!: () => void
     const gate = new Promise<void>((res) => { release = res })
@@ -250,25 +251,32 @@ describe('ingest stage over the embedded broker', () => {
     const metrics = createMetrics({ defaults: false })
     const stage = createIngestStage({
       bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: store, metrics, logger, clock: fakeClock(NOW),
-      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5, pauseReadingAboveReadings: 1000 },
+      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5, pauseReadingAboveReadings },
     })
     await stage.start()
     const c = await connect(`mqtt://127.0.0.1:${stage.mqttPort()}`, 'gw-E1', 'token-e1')
+    await c.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 100, value: 1 }), { qos: 1 }) // taken by the consumer, which blocks
+    const batch = Array.from({ length: 10 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - 50 + i, value: 10 + i }))
+    let acked = false
+    const held = c.publishAsync('sensors/E1', JSON.stringify(batch), { qos: 1 }).then(() => { acked = true })
+    await until(() => bus.lag() === 1) // the batch is on the bus, which is now full
+    const received = async (): Promise<string> => metrics.registry.getSingleMetricAsString('yujing_readings_received_total')
+    return { c, stage, store, metrics, got, batch, release, held, acked: () => acked, received }
+  }
+
+  it('sheds QoS 0 messages read while the bus is saturated and holds QoS 1 ones, over MQTT', async () => {
+    // Reading is not paused here (above 1,000 held readings), so the QoS 0 message is read while saturated.
+    const { c, stage, store, metrics, got, batch, release, held, acked, received } = await saturated(1000)
     try {
-      await c.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 100, value: 1 }), { qos: 1 }) // taken by the consumer, which blocks
-      const batch = Array.from({ length: 10 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - 50 + i, value: 10 + i }))
-      let acked = false
-      const held = c.publishAsync('sensors/E1', JSON.stringify(batch), { qos: 1 }).then(() => { acked = true })
-      await until(() => bus.lag() === 1) // the batch is on the bus, which is now full
       c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 10, value: 99 }), { qos: 0 })
       await until(() => store.counts().overloaded === 1)
       const [r] = await store.list({ reason: 'overloaded' })
       expect(r).toMatchObject({ reason: 'overloaded', gatewayId: 'gw-E1', enterpriseId: 'E1', topic: 'sensors/E1/E1-CO-01' })
       expect(r!.message).toMatch(/QoS 0 message shed: the pipeline is saturated \(10 readings waiting/)
       expect(await metrics.registry.getSingleMetricAsString('yujing_readings_rejected_total')).toMatch(/reason="overloaded"} 1/)
-      expect(acked).toBe(false) // QoS 1 is held, not shed
+      expect(acked()).toBe(false) // QoS 1 is held, not shed
       // Without perGateway (the default) the received count has no gateway label.
-      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 11$/m)
+      expect(await received()).toMatch(/^yujing_readings_received_total 11$/m)
       release()
       await held
       // With room again, QoS 0 goes through.
@@ -282,39 +290,22 @@ describe('ingest stage over the embedded broker', () => {
   })
 
   it('stops reading from the gateways while the bus is saturated: QoS 0 waits in TCP instead of being shed, and goes through after', async () => {
-    // As above, but with the default pause threshold (half of 5): 10 held readings stop the broker reading.
-    const bus = createMemoryBus({ highWaterMark: 10, weigh: (t, m) => (t === topics.readings.name ? (m as ReadingBatch).items.length : 1) })
-    let release!: () => void
-    const gate = new Promise<void>((res) => { release = res })
-    const got: number[] = []
-    await bus.subscribe(topics.readings, { group: 'slow' }, async (b) => { await gate; for (const it of b.items) got.push(it.value) })
-    const store = memoryRejectionStore()
-    const metrics = createMetrics({ defaults: false })
-    const stage = createIngestStage({
-      bus, registry: createRegistryHolder(indexRegistry(testRegistryDoc())), rejections: store, metrics, logger, clock: fakeClock(NOW),
-      options: { mode: 'embedded', host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, instance: 'ingest-test', qos0ShedAboveReadings: 5 },
-    })
-    await stage.start()
-    const c = await connect(`mqtt://127.0.0.1:${stage.mqttPort()}`, 'gw-E1', 'token-e1')
+    // The default pause threshold (half of 5): 10 held readings stop the broker reading.
+    const { c, stage, store, metrics, got, batch, release, held, acked, received } = await saturated()
     try {
-      await c.publishAsync('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 100, value: 1 }), { qos: 1 }) // taken by the consumer, which blocks
-      const batch = Array.from({ length: 10 }, (_, i) => ({ sensorId: 'E1-CO-01', ts: NOW - 50 + i, value: 10 + i }))
-      let acked = false
-      const held = c.publishAsync('sensors/E1', JSON.stringify(batch), { qos: 1 }).then(() => { acked = true })
-      await until(() => bus.lag() === 1) // the batch is on the bus, which is now full
       expect(await metrics.registry.getSingleMetricAsString('yujing_ingest_read_pauses_total')).toMatch(/ 1$/m)
       c.publish('sensors/E1/E1-CO-01', JSON.stringify({ ts: NOW - 10, value: 99 }), { qos: 0 })
       await new Promise((res) => setTimeout(res, 300))
       // Not read: neither shed nor counted as received.
       expect(store.counts().overloaded ?? 0).toBe(0)
-      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 11$/m)
-      expect(acked).toBe(false)
+      expect(await received()).toMatch(/^yujing_readings_received_total 11$/m)
+      expect(acked()).toBe(false)
       release()
       await held
       await until(() => got.includes(99))
       expect(got).toEqual([1, ...batch.map((x) => x.value), 99])
       expect(store.counts().overloaded ?? 0).toBe(0)
-      expect(await metrics.registry.getSingleMetricAsString('yujing_readings_received_total')).toMatch(/^yujing_readings_received_total 12$/m)
+      expect(await received()).toMatch(/^yujing_readings_received_total 12$/m)
     } finally {
       await c.endAsync(true)
       await stage.stop()
