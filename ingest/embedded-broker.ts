@@ -157,8 +157,10 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   // (a packet still in progress then finishes like any other: the count never goes below zero).
   type Pausable = Client & { _paused: boolean; _parsingBatch: number; _nextBatch: () => void }
   let readingPaused = false
+  /** aedes' connected clients by id (not in its declarations). */
+  const clientsById = (): Record<string, Pausable> => (broker as unknown as { clients: Record<string, Pausable> }).clients
   const eachClient = (f: (c: Pausable) => void): void => {
-    const clients = (broker as unknown as { clients: Record<string, Pausable> }).clients
+    const clients = clientsById()
     for (const id in clients) f(clients[id]!)
   }
   const pause = (c: Pausable): void => { c._paused = true }
@@ -180,7 +182,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   const resumeGradually = (): void => {
     if (resuming) return
     resuming = true
-    const order = Object.values((broker as unknown as { clients: Record<string, Pausable> }).clients)
+    const order = Object.values(clientsById())
     let left = order.length
     const step = (): void => {
       if (readingPaused || left === 0) { resuming = false; return }
