@@ -2,8 +2,9 @@
 // password and ACL files the `yujing mqtt-acl` command writes from a registry. Needs `mosquitto` installed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
+import { freeStablePort } from './ports.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 
@@ -21,13 +22,8 @@ export function mosquittoInstalled(): boolean {
   return spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)) })
-  })
-}
+/** A port for a service the test starts (below the ephemeral range: see ports.ts). */
+export const freePort = (): Promise<number> => freeStablePort()
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((res) => {

@@ -24,6 +24,9 @@ case "$BASE" in ''|*[!0-9]*) echo "kafka-cluster.sh: --base-port must be a numbe
 DIR="${DIR:-${YUJING_KAFKA_CACHE:-$HOME/.cache/yujing-kafka}/cluster-$BASE}"
 log() { echo "kafka-cluster.sh: $*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port can be free for connect() yet not for bind() (the local end of an outgoing connection holds it):
+# try the bind itself, so a clash is named here instead of in a node's stack trace.
+port_bindable() { node -e 'const s=require("net").createServer();s.once("error",()=>process.exit(1));s.listen({port:+process.argv[1],host:"127.0.0.1",exclusive:true},()=>s.close())' "$1" 2>/dev/null; }
 bport() { echo $((BASE + $1 - 1)); }
 cport() { echo $((BASE + 9 + $1)); }
 BROKERS="127.0.0.1:$(bport 1),127.0.0.1:$(bport 2),127.0.0.1:$(bport 3)"
@@ -91,7 +94,9 @@ format_all() {
 start_node() {
   local n="$1" d pid; d="$(ndir "$1")"
   if pid="$(pid_of "$n")"; then return 0; fi
-  if port_open "$(bport "$n")"; then log "port $(bport "$n") is taken by something else"; exit 1; fi
+  local p; for p in "$(bport "$n")" "$(cport "$n")"; do
+    port_bindable "$p" || { log "port $p (node $n) is taken by something else: choose another --base-port"; exit 1; }
+  done
   write_config "$n"
   setsid nohup java -Xms128m -Xmx384m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$d/log4j.properties" -cp "$LIBS/*" kafka.Kafka "$d/server.properties" >>"$d/kafka.log" 2>&1 </dev/null &

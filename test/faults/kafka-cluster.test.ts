@@ -12,6 +12,7 @@ import mqtt from 'mqtt'
 import kafkajs from 'kafkajs'
 import type { Warning } from '../../core/contracts/warning.js'
 import { fixtureRegistry, PASSWORDS, TOKENS } from '../fixture-registry.js'
+import { freeStablePort } from '../ports.js'
 import { startProcess, type RunningProcess } from '../process-harness.js'
 import { Api, eventually } from '../api-client.js'
 import { dropSchema, metricValue, missingServices, recordFigures, runName, sleep } from './fault-kit.js'
@@ -23,14 +24,15 @@ const SCRIPT = resolve(import.meta.dirname, '../../deploy/local/kafka-cluster.sh
 const run = runName()
 const schema = `yj_fault_kc_${run}`
 const prefix = `yujing-fault-kc-${run}.`
-const base = 30_000 + Math.floor(Math.random() * 2000) * 13
+/** Brokers take base..base+2 and controllers base+10..base+12 (below the ephemeral range: see ports.ts). */
+let base = 0
 const dir = mkdtempSync(join(tmpdir(), 'yujing-kafka-cluster-'))
 const registryFile = join(dir, 'registry.json')
 writeFileSync(registryFile, JSON.stringify(fixtureRegistry()))
 const TOPICS = ['readings', 'readings.dlq', 'ingest.heartbeats', 'findings', 'risk', 'warnings', 'commands', 'commands.results', 'registry.changed']
 
 function cluster(...args: string[]): string {
-  const r = spawnSync('bash', [SCRIPT, ...args, '--base-port', String(base), '--dir', join(dir, 'kafka')], { encoding: 'utf8', timeout: 180_000 })
+  const r = spawnSync('bash', [SCRIPT, ...args, '--base-port', String(base), '--dir', join(dir, `kafka-${base}`)], { encoding: 'utf8', timeout: 180_000 })
   if (r.status !== 0) throw new Error(`kafka-cluster.sh ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`)
   return r.stdout
 }
@@ -88,7 +90,15 @@ async function warningsByKey(): Promise<Record<string, { level: number; peakValu
 describe.skipIf(missing.length > 0)('fault: Kafka cluster of three (RF 3, min ISR 2, acks=all): a broker stopped, then the whole cluster for 30 s', () => {
   beforeAll(async () => {
     const t = Date.now()
-    const out = cluster('start')
+    base = await freeStablePort(13)
+    let out = ''
+    for (let attempt = 1; ; attempt++) {
+      try { out = cluster('start'); break } catch (err) {
+        // Another process may bind one of the ports first: stop what started and try other ports.
+        if (attempt >= 3 || !/is taken by something else|Address already in use/.test(String(err))) throw err
+        cluster('stop'); base = await freeStablePort(13)
+      }
+    }
     brokers = /KAFKA_BROKERS=(\S+)/.exec(out)![1]!.split(',')
     figures.clusterStartMs = Date.now() - t
     // The product creates its topics with replication factor 1 (KAFKA_BROKERS has no RF setting): create them here with RF 3.
