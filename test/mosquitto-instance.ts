@@ -22,9 +22,6 @@ export function mosquittoInstalled(): boolean {
   return spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined
 }
 
-/** A port for a service the test starts (below the ephemeral range: see ports.ts). */
-export const freePort = (): Promise<number> => freeStablePort()
-
 function portOpen(port: number): Promise<boolean> {
   return new Promise((res) => {
     const c = connect(port, '127.0.0.1')
@@ -55,7 +52,7 @@ export async function startMosquitto(opts: { registryFile: string; dir: string; 
   mkdirSync(join(dir, 'data'), { recursive: true })
   const acl = spawnSync(process.execPath, [resolve(ROOT, 'bin/yujing.js'), 'mqtt-acl', '--registry', opts.registryFile, '--out', dir, '--ingest-user', opts.ingestUser, '--ingest-password', opts.ingestPassword], { cwd: ROOT, encoding: 'utf8' })
   if (acl.status !== 0) throw new Error(`yujing mqtt-acl failed (${acl.status}): ${acl.stderr}${acl.stdout}`)
-  const port = await freePort()
+  const port = await freeStablePort()
   const confPath = join(dir, 'mosquitto.conf')
   writeFileSync(confPath, instanceConfig(port, dir))
   const logs: string[] = []

@@ -12,7 +12,7 @@ import mqtt from 'mqtt'
 import type { Warning } from '../../core/contracts/warning.js'
 import { fixtureRegistry, PASSWORDS, TOKENS } from '../fixture-registry.js'
 import { startProcess, type RunningProcess } from '../process-harness.js'
-import { freePort } from '../mosquitto-instance.js'
+import { freeStablePort } from '../ports.js'
 import { Api, eventually } from '../api-client.js'
 import { metricValue, missingServices, recordFigures, sleep } from './fault-kit.js'
 
@@ -86,7 +86,7 @@ afterAll(async () => {
 
 describe.skipIf(missing.length > 0)('fault: time-series store down or slow (real process, VictoriaMetrics)', () => {
   it('killed under load: warnings raised and acknowledged, readings buffered (metric), all written once it is back', async () => {
-    const port = await freePort()
+    const port = await freeStablePort()
     const data = join(dir, 'vm')
     let vm = await startVm(port, data)
     const proc = await startProcess(['--registry', registryFile, '--data-dir', join(dir, 'a')], { INFLUX_URL: vm.url, INFLUX_BUCKET: 'fault' })
